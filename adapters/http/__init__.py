@@ -1,0 +1,1 @@
+"""HTTP adapters: XRPC over Starlette."""

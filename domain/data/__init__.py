@@ -1,0 +1,1 @@
+"""The atproto data model: CIDs, DAG-CBOR, atproto JSON and TIDs."""

@@ -1,0 +1,141 @@
+"""Strict DAG-CBOR as the atproto data model defines it, on cbor2's C codec.
+
+Strictness comes from one observation: a value has exactly one valid DAG-CBOR encoding. So
+decoding is `cbor2.loads`, a walk that checks the value is in the data model and its maps
+arrived in canonical key order, and a re-encode that must give back the input bytes. That
+single comparison rejects non-minimal integers and lengths, indefinite lengths, foreign tags
+(bignums, shared values, string references), trailing bytes and anything else cbor2 is
+lenient about, without a hand-written parser on the hot path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final, TypeAlias
+
+import cbor2
+
+from domain.data.cid import CID
+from domain.data.errors import DecodeError, EncodeError, InvalidCid
+
+Value: TypeAlias = Any
+"""A data-model value: None, bool, int, str, bytes, CID, list of values, dict[str, value]."""
+
+MAX_DEPTH: Final = 128
+_INT_MIN: Final = -(2**63)
+_INT_MAX: Final = 2**63 - 1  # the data model's integers are signed 64-bit
+_CID_TAG: Final = 42
+
+
+class _Unsorted(Exception):
+    """Internal: a map is not in canonical order (encode must sort)."""
+
+
+def _encode_cid(encoder: cbor2.CBOREncoder, cid: CID) -> None:
+    encoder.encode(cbor2.CBORTag(_CID_TAG, b"\x00" + cid.raw))
+
+
+def _canonical_key(key: str) -> tuple[int, bytes]:
+    raw = key.encode("utf-8")
+    return (len(raw), raw)
+
+
+def _check(value: Value, depth: int, require_order: bool) -> bool:
+    """Check that `value` is in the data model; return False if some map is unsorted.
+
+    With `require_order`, an unsorted map is an error (decoding); otherwise the caller
+    falls back to cbor2's canonical sort (encoding values built in arbitrary order).
+    """
+    kind = type(value)
+    if kind is str or kind is bytes or kind is bool or value is None or kind is CID:
+        return True
+    if kind is int:
+        if not _INT_MIN <= value <= _INT_MAX:
+            raise EncodeError("integer out of the signed 64-bit range")
+        return True
+    if depth > MAX_DEPTH:
+        raise EncodeError(f"nesting deeper than {MAX_DEPTH}")
+    if kind is list:
+        ordered = True
+        for item in value:
+            ordered = _check(item, depth + 1, require_order) and ordered
+        return ordered
+    if kind is dict:
+        ordered = True
+        previous: tuple[int, bytes] | None = None
+        for key, item in value.items():
+            if type(key) is not str:
+                raise EncodeError("map keys must be strings")
+            current = _canonical_key(key)
+            if previous is not None and current <= previous:
+                if require_order:
+                    raise DecodeError("map keys are not in canonical order")
+                ordered = False
+            previous = current
+            ordered = _check(item, depth + 1, require_order) and ordered
+        return ordered
+    if kind is float:
+        raise EncodeError("floats are not allowed in the atproto data model")
+    raise EncodeError(f"{kind.__name__} is not a data-model type")
+
+
+def encode(value: Value) -> bytes:
+    """Encode a data-model value as canonical DAG-CBOR bytes."""
+    try:
+        ordered = _check(value, 0, require_order=False)
+    except RecursionError as exc:
+        raise EncodeError("value nested too deeply") from exc
+    return cbor2.dumps(value, canonical=not ordered, encoders=_ENCODERS)
+
+
+def _decode_cid(value: object, immutable: bool) -> CID:
+    if type(value) is not bytes or not value or value[0] != 0:
+        raise InvalidCid("tag 42 must wrap bytes with a 0x00 multibase prefix")
+    return CID.decode(value[1:])
+
+
+def _reject_tag(tag: cbor2.CBORTag, immutable: bool) -> object:
+    raise DecodeError(f"CBOR tag {tag.tag} is not allowed (only 42)")
+
+
+_ENCODERS: Final[dict[type, Callable[[cbor2.CBOREncoder, Any], Any]]] = {CID: _encode_cid}
+_SEMANTIC: Final = {_CID_TAG: _decode_cid}
+
+
+def decode(data: bytes) -> Value:
+    """Decode strict DAG-CBOR bytes into a data-model value, or raise `DecodeError`."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise DecodeError("DAG-CBOR input must be bytes")
+    data = bytes(data)
+    if not data:
+        raise DecodeError("empty input")
+    try:
+        value = cbor2.loads(
+            data,
+            tag_hook=_reject_tag,
+            semantic_decoders=_SEMANTIC,
+            allow_indefinite=False,
+            allow_duplicate_keys=False,
+            max_depth=MAX_DEPTH + 2,
+        )
+    except DecodeError:
+        raise
+    except Exception as exc:  # cbor2 raises a wide range of types on hostile input
+        cause = exc.__cause__ if isinstance(exc.__cause__, DecodeError) else None
+        if cause is not None:
+            raise cause from exc
+        raise DecodeError(f"invalid CBOR: {exc}") from exc
+    try:
+        _check(value, 0, require_order=True)
+    except EncodeError as exc:
+        raise DecodeError(str(exc)) from exc
+    except RecursionError as exc:
+        raise DecodeError("value nested too deeply") from exc
+    if cbor2.dumps(value, encoders=_ENCODERS) != data:
+        raise DecodeError("not the canonical DAG-CBOR encoding of its value")
+    return value
+
+
+def cid_of(value: Value) -> CID:
+    """The dag-cbor CID of a value (encode, then one sha256)."""
+    return CID.for_dag_cbor(encode(value))

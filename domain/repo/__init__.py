@@ -1,0 +1,1 @@
+"""atproto repositories: Merkle Search Tree, signed commits, CAR files, proofs."""

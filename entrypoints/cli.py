@@ -1,0 +1,57 @@
+"""The `quire` command line: serve, and the auditor commands as they land."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from entrypoints.config import Settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from entrypoints.asgi import create_app
+
+    settings = Settings()
+    overrides = {
+        "host": args.host,
+        "port": args.port,
+        "data_dir": Path(args.data) if args.data else None,
+        "database_url": args.database_url,
+        "hostname": args.hostname,
+        "plc_url": args.plc_url,
+    }
+    settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every `quire` subcommand."""
+    parser = argparse.ArgumentParser(prog="quire", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the PDS (XRPC + firehose)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--data", help="data directory (SQLite file inside); default ./data")
+    serve.add_argument("--database-url", help="postgresql://... to use Postgres instead")
+    serve.add_argument("--hostname", help="public hostname of this server")
+    serve.add_argument("--plc-url", help="PLC directory URL (default: the embedded one)")
+    serve.set_defaults(handler=_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `quire` script."""
+    args = build_parser().parse_args(argv)
+    result: int = args.handler(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

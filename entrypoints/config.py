@@ -1,0 +1,32 @@
+"""Server settings from command-line flags and `QUIRE_*` environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"QUIRE_{name}", default)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything `quire serve` needs to start; flags override the environment."""
+
+    host: str = field(default_factory=lambda: _env("HOST", "127.0.0.1"))
+    port: int = field(default_factory=lambda: int(_env("PORT", "2583")))
+    data_dir: Path = field(default_factory=lambda: Path(_env("DATA", "./data")))
+    database_url: str | None = field(default_factory=lambda: os.environ.get("QUIRE_DATABASE_URL"))
+    hostname: str = field(default_factory=lambda: _env("HOSTNAME", "localhost"))
+    handle_domains: tuple[str, ...] = field(
+        default_factory=lambda: tuple(_env("HANDLE_DOMAINS", ".test").split(","))
+    )
+    plc_url: str | None = field(default_factory=lambda: os.environ.get("QUIRE_PLC_URL"))
+
+    @property
+    def service_did(self) -> str:
+        """The server's own did:web, derived from its hostname."""
+        host = self.hostname if self.port in (80, 443) else f"{self.hostname}%3A{self.port}"
+        return f"did:web:{host}"
