@@ -1,0 +1,1 @@
+"""Event store and views on SQLite (embedded default) and Postgres."""

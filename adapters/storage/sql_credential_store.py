@@ -1,0 +1,190 @@
+"""`CredentialStore` over SQLAlchemy Core, for SQLite and Postgres alike.
+
+These tables see a write per login or refresh, not per commit, so a plain Core engine is
+enough; each method is one short transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
+
+from adapters.storage.credential_tables import (
+    account_passwords,
+    app_passwords,
+    credential_metadata,
+    refresh_tokens,
+)
+from application.ports.credentials import AppPasswordInfo, RefreshRecord
+
+
+class SqlCredentialStore:
+    """Password hashes, app-password digests and refresh-token records in SQL tables."""
+
+    def __init__(self, engine: Engine) -> None:
+        if engine.dialect.name not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database: {engine.dialect.name}")
+        self.engine = engine
+        credential_metadata.create_all(engine)
+        self._insert: Any = sqlite_insert if engine.dialect.name == "sqlite" else pg_insert
+
+    # Account passwords
+
+    def set_password_hash(self, did: str, hash: str) -> None:
+        """Store or replace `did`'s password hash."""
+        stmt = self._insert(account_passwords).values(did=did, hash=hash)
+        stmt = stmt.on_conflict_do_update(index_elements=["did"], set_={"hash": hash})
+        with self.engine.begin() as conn:
+            conn.execute(stmt)
+
+    def get_password_hash(self, did: str) -> str | None:
+        """`did`'s password hash, or None."""
+        with self.engine.connect() as conn:
+            value = conn.scalar(
+                select(account_passwords.c.hash).where(account_passwords.c.did == did)
+            )
+        return None if value is None else str(value)
+
+    # App passwords
+
+    def add_app_password(self, did: str, name: str, digest: str, created_at: str) -> bool:
+        """Insert unless `(did, name)` exists; True if inserted."""
+        stmt = (
+            self._insert(app_passwords)
+            .values(did=did, name=name, hash=digest, created_at=created_at)
+            .on_conflict_do_nothing(index_elements=["did", "name"])
+            .returning(app_passwords.c.name)  # rowcount of this INSERT is -1 under psycopg
+        )
+        with self.engine.begin() as conn:
+            return conn.execute(stmt).first() is not None
+
+    def list_app_passwords(self, did: str) -> list[AppPasswordInfo]:
+        """Newest first."""
+        query = (
+            select(app_passwords.c.name, app_passwords.c.created_at)
+            .where(app_passwords.c.did == did)
+            .order_by(app_passwords.c.created_at.desc(), app_passwords.c.name)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [AppPasswordInfo(name=row.name, created_at=row.created_at) for row in rows]
+
+    def find_app_password(self, did: str, digest: str) -> str | None:
+        """The name of the app password with this digest, or None."""
+        query = select(app_passwords.c.name).where(
+            app_passwords.c.did == did, app_passwords.c.hash == digest
+        )
+        with self.engine.connect() as conn:
+            value = conn.scalar(query.limit(1))
+        return None if value is None else str(value)
+
+    def revoke_app_password(self, did: str, name: str) -> bool:
+        """Delete the app password and its refresh tokens together."""
+        with self.engine.begin() as conn:
+            deleted = conn.execute(
+                delete(app_passwords).where(
+                    app_passwords.c.did == did, app_passwords.c.name == name
+                )
+            ).rowcount
+            conn.execute(
+                delete(refresh_tokens).where(
+                    refresh_tokens.c.did == did, refresh_tokens.c.app_password_name == name
+                )
+            )
+        return bool(deleted)
+
+    # Refresh tokens
+
+    def put_refresh(
+        self, jti: str, did: str, expires_at: int, app_password_name: str | None
+    ) -> None:
+        """Insert unless `jti` exists."""
+        with self.engine.begin() as conn:
+            self._put_refresh(conn, jti, did, expires_at, app_password_name)
+
+    def get_refresh(self, jti: str) -> RefreshRecord | None:
+        """The record of `jti`, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(
+                    refresh_tokens.c.jti,
+                    refresh_tokens.c.did,
+                    refresh_tokens.c.expires_at,
+                    refresh_tokens.c.app_password_name,
+                    refresh_tokens.c.next_jti,
+                ).where(refresh_tokens.c.jti == jti)
+            ).first()
+        if row is None:
+            return None
+        return RefreshRecord(
+            jti=row.jti,
+            did=row.did,
+            expires_at=int(row.expires_at),
+            app_password_name=row.app_password_name,
+            next_jti=row.next_jti,
+        )
+
+    def revoke_refresh(self, jti: str) -> bool:
+        """Delete `jti`'s record; True if there was one."""
+        with self.engine.begin() as conn:
+            return bool(
+                conn.execute(delete(refresh_tokens).where(refresh_tokens.c.jti == jti)).rowcount
+            )
+
+    def revoke_all(self, did: str) -> None:
+        """Delete every refresh token of `did`."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(refresh_tokens).where(refresh_tokens.c.did == did))
+
+    def delete_expired(self, did: str, now: int) -> None:
+        """Delete `did`'s refresh tokens with `expires_at <= now`."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(refresh_tokens).where(
+                    refresh_tokens.c.did == did, refresh_tokens.c.expires_at <= now
+                )
+            )
+
+    def mark_used(
+        self, jti: str, *, next_jti: str, next_expires_at: int, expires_at: int, used_at: int
+    ) -> bool:
+        """Rotate `jti` to `next_jti` unless a concurrent rotation chose another successor.
+
+        The guarded UPDATE is the arbiter: under Postgres row locking the loser re-checks the
+        condition after the winner commits and matches no row; SQLite serializes writers.
+        """
+        t = refresh_tokens.c
+        stmt = (
+            update(refresh_tokens)
+            .where(and_(t.jti == jti, or_(t.next_jti.is_(None), t.next_jti == next_jti)))
+            .values(
+                next_jti=next_jti,
+                expires_at=expires_at,
+                used_at=func.coalesce(t.used_at, used_at),
+            )
+            .returning(t.did, t.app_password_name)
+        )
+        with self.engine.begin() as conn:
+            row = conn.execute(stmt).first()
+            if row is None:
+                return False
+            self._put_refresh(conn, next_jti, row.did, next_expires_at, row.app_password_name)
+        return True
+
+    def _put_refresh(
+        self,
+        conn: Connection,
+        jti: str,
+        did: str,
+        expires_at: int,
+        app_password_name: str | None,
+    ) -> None:
+        conn.execute(
+            self._insert(refresh_tokens)
+            .values(jti=jti, did=did, expires_at=expires_at, app_password_name=app_password_name)
+            .on_conflict_do_nothing(index_elements=["jti"])
+        )

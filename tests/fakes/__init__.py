@@ -1,0 +1,1 @@
+"""In-memory stand-ins for ports, for fast unit tests of the use cases."""
