@@ -1,0 +1,85 @@
+"""The view tables, declared once with SQLAlchemy Core for both SQLite and Postgres.
+
+The event tables belong to eventsourcing's recorders; these are the projections written in the
+same transaction (see `application/views.py`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# Keys are compared bytewise, as atproto orders them (SQLite's default; Postgres needs "C").
+Key = Text().with_variant(Text(collation="C"), "postgresql")
+
+blocks = Table(
+    "repo_blocks",
+    metadata,
+    Column("cid", LargeBinary, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)
+
+records = Table(
+    "records",
+    metadata,
+    Column("did", Key, nullable=False),
+    Column("collection", Key, nullable=False),
+    Column("rkey", Key, nullable=False),
+    Column("cid", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("did", "collection", "rkey"),
+)
+
+repo_heads = Table(
+    "repo_heads",
+    metadata,
+    Column("did", Key, primary_key=True),
+    Column("commit_cid", LargeBinary, nullable=False),
+    Column("rev", Text, nullable=False),
+    Column("data_cid", LargeBinary, nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("did", Text, primary_key=True),
+    Column("handle", Text, nullable=False, unique=True),
+    Column("email", Text),
+    Column("status", Text, nullable=False),
+    Column("signing_key", Text, nullable=False),
+)
+
+Index("accounts_by_email", accounts.c.email)
+
+record_blobs = Table(
+    "record_blobs",
+    metadata,
+    Column("did", Text, nullable=False),
+    Column("cid", LargeBinary, nullable=False),
+    Column("record_path", Text, nullable=False),
+    PrimaryKeyConstraint("did", "record_path", "cid"),
+)
+Index("record_blobs_by_cid", record_blobs.c.did, record_blobs.c.cid)
+
+seq_events = Table(
+    "seq_events",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("did", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("time", Text, nullable=False),
+    Column("frame", LargeBinary, nullable=False),
+)
+
+Index("seq_events_by_time", seq_events.c.time)
+
+VIEW_TABLES = (blocks, records, repo_heads, accounts, record_blobs, seq_events)
