@@ -41,7 +41,7 @@ _LINK = CID.for_dag_cbor(b"leaf")
 MST_NODE = {
     "e": [
         {
-            "k": f"app.bsky.feed.post/3kq2w3l4s5d{i:02d}".encode() if i == 0 else f"{i:02d}".encode(),
+            "k": (f"app.bsky.feed.post/3kq2w3l4s5d{i:02d}" if i == 0 else f"{i:02d}").encode(),
             "p": 0 if i == 0 else 29,
             "t": None,
             "v": _LINK,
