@@ -1,8 +1,8 @@
 """did:plc throughput: audit-log validation and DID-document rendering.
 
 Validation is dominated by signature verification (one per op), so the raw verify rate is
-printed beside it as the floor. Resolution over HTTP belongs to the directory; whoever builds
-it calls `bench_resolution` with its resolver.
+printed beside it as the floor. `bench_http_resolution` times the identity resolver against
+the embedded directory served over HTTP on loopback (uvicorn in a thread), cold and cached.
 
 Run: `.venv/bin/python -m bench.plc`
 """
@@ -10,12 +10,25 @@ Run: `.venv/bin/python -m bench.plc`
 from __future__ import annotations
 
 import json
+import socket
+import tempfile
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import uvicorn
+
+from adapters.http.plc_routes import plc_app
+from adapters.identity.embedded_plc_client import EmbeddedPlcClient
+from adapters.identity.http_plc_client import HttpPlcClient
+from adapters.identity.plc_registrar import PlcRegistrar
+from adapters.identity.plc_store import plc_sqlite_env
+from adapters.identity.resolver import Resolver
+from application.plc_directory.app import PlcDirectory
 from bench._timing import rate, report
 from domain.crypto.k256 import K256Keypair
 from domain.crypto.keys import verify_signature
@@ -126,9 +139,54 @@ def bench_resolution(
     report(f"{label}_cached", rate(warm, batch=1) * len(dids), "resolutions/s")
 
 
+@contextmanager
+def _serving(app: Any) -> Iterator[str]:
+    """`app` under uvicorn on a free loopback port, in a thread, for the block's duration."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("PLC server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def bench_http_resolution(accounts: int = 300) -> None:
+    """DID documents resolved per second by the identity resolver, from the embedded
+    directory over HTTP on loopback: cold (one GET per DID) and cached (no I/O)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = PlcDirectory(plc_sqlite_env(Path(tmp)))
+        registrar = PlcRegistrar(EmbeddedPlcClient(directory), K256Keypair.generate())
+        dids = [
+            registrar.register(
+                handle=f"user{i}.test",
+                signing_key=K256Keypair.generate().did(),
+                pds_endpoint="https://pds.example.com",
+            )
+            for i in range(accounts)
+        ]
+        with _serving(plc_app(directory)) as url:
+            plc = HttpPlcClient(url)
+            resolver = Resolver(plc)
+            bench_resolution(resolver.resolve_did, dids, label="plc_resolve_http")
+            resolver.close()
+            plc.close()
+        directory.close()
+
+
 def main() -> None:
     bench_validation()
     bench_documents()
+    bench_http_resolution()
 
 
 if __name__ == "__main__":

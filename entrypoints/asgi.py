@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
 
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import BaseRoute, Mount, Route
+
+from adapters.http.account_routes import AccountRoutes
+from adapters.http.auth import BearerAuth
+from adapters.http.blob_routes import BlobRoutes
+from adapters.http.firehose import firehose_routes
+from adapters.http.repo_routes import RepoRoutes
 from adapters.http.server_routes import ServerDescription, server_routes
+from adapters.http.sync_routes import SyncRoutes
 from adapters.http.xrpc_errors import (
     XrpcError,
     error_response,
     handle_unexpected,
     handle_xrpc_error,
 )
+from entrypoints.bootstrap import Services, build_services
 from entrypoints.config import Settings
 
 
@@ -22,16 +35,76 @@ async def _method_not_implemented(request: Request) -> JSONResponse:
     return error_response(501, "MethodNotImplemented", f"Method not implemented: {method}")
 
 
-def create_app(settings: Settings) -> Starlette:
-    """Build the application for `settings` (the composition root calls this)."""
+def _identity_routes(services: Services) -> list[BaseRoute]:
+    async def resolve_handle(request: Request) -> JSONResponse:
+        handle = (request.query_params.get("handle") or "").lower()
+        account = services.views.get_account_by_handle(handle) if handle else None
+        if account is None:
+            raise XrpcError(400, "HandleNotFound", "Unable to resolve handle")
+        return JSONResponse({"did": account.did})
+
+    async def well_known_did(request: Request) -> PlainTextResponse:
+        host = (request.headers.get("host") or "").split(":")[0].lower()
+        account = services.views.get_account_by_handle(host) if host else None
+        if account is None:
+            return PlainTextResponse("User not found", status_code=404)
+        return PlainTextResponse(account.did)
+
+    return [
+        Route("/xrpc/com.atproto.identity.resolveHandle", resolve_handle, methods=["GET"]),
+        Route("/.well-known/atproto-did", well_known_did, methods=["GET"]),
+    ]
+
+
+def build_app(services: Services) -> Starlette:
+    """The Starlette app over already-built services."""
+    settings = services.settings
+    auth = BearerAuth(services.sessions.verify_access)
     description = ServerDescription(
         did=settings.service_did, available_user_domains=settings.handle_domains
     )
-    routes = [
+    sync = SyncRoutes(services.reader, services.exporter)
+    routes: list[BaseRoute] = [
         *server_routes(description),
-        Route("/xrpc/{method}", _method_not_implemented, methods=["GET", "POST"]),
+        *AccountRoutes(services.accounts, services.sessions, auth).routes(),
+        *RepoRoutes(
+            services.host, services.committer, services.reader, auth, services.validator
+        ).routes(),
+        *sync.routes(),
+        *BlobRoutes(services.blobs, auth, check_repo=sync.check_hosted).routes(),
+        *firehose_routes(services.hub),
+        *_identity_routes(services),
+        *services.extras.get("routes", []),
     ]
+    plc_app = services.extras.get("plc_app")
+    if plc_app is not None:
+        routes.append(Mount("/plc", app=plc_app))
+    routes.append(Route("/xrpc/{method}", _method_not_implemented, methods=["GET", "POST"]))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await services.hub.start()
+        try:
+            yield
+        finally:
+            await services.hub.stop()
+
     return Starlette(
         routes=routes,
+        lifespan=lifespan,
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=["*"],
+                allow_methods=["*"],
+                allow_headers=["*"],
+                max_age=86400,
+            )
+        ],
         exception_handlers={XrpcError: handle_xrpc_error, Exception: handle_unexpected},
     )
+
+
+def create_app(settings: Settings) -> Any:
+    """Build services and the application for `settings`."""
+    return build_app(build_services(settings))

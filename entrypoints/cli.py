@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--hostname", help="public hostname of this server")
     serve.add_argument("--plc-url", help="PLC directory URL (default: the embedded one)")
     serve.set_defaults(handler=_serve)
+    from entrypoints.audit_commands import add_commands
+
+    add_commands(commands)
     return parser
 
 

@@ -24,6 +24,20 @@ class Settings:
         default_factory=lambda: tuple(_env("HANDLE_DOMAINS", ".test").split(","))
     )
     plc_url: str | None = field(default_factory=lambda: os.environ.get("QUIRE_PLC_URL"))
+    db_schema: str = field(default_factory=lambda: _env("DB_SCHEMA", "public"))
+    fast_password_hashing: bool = field(
+        default_factory=lambda: _env("FAST_PASSWORD_HASHING", "") in ("1", "true", "yes")
+    )
+    relays: tuple[str, ...] = field(
+        default_factory=lambda: tuple(r for r in _env("RELAYS", "").split(",") if r)
+    )
+
+    @property
+    def public_url(self) -> str:
+        """The URL clients and DID documents use to reach this server."""
+        if self.hostname in ("localhost", "127.0.0.1"):
+            return f"http://{self.hostname}:{self.port}"
+        return f"https://{self.hostname}"
 
     @property
     def service_did(self) -> str:

@@ -1,0 +1,74 @@
+"""`com.atproto.server.*` account and session endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from adapters.http.auth import BearerAuth
+from adapters.http.xrpc import call, json_body, ok
+from adapters.http.xrpc_errors import invalid_request
+from application.accounts import AccountService, session_json
+from application.sessions import SessionService
+
+NS = "/xrpc/com.atproto.server."
+
+
+def _text(body: dict[str, Any], name: str, *, required: bool = True) -> str | None:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if type(value) is not str:
+        raise invalid_request(f"Input/{name} must be a string")
+    return value
+
+
+class AccountRoutes:
+    """Handlers for accounts and sessions."""
+
+    def __init__(self, accounts: AccountService, sessions: SessionService, auth: BearerAuth):
+        self.accounts, self.sessions, self.auth = accounts, sessions, auth
+
+    async def create_account(self, request: Request) -> JSONResponse:
+        body = await json_body(request, limit=100_000)
+        session = await call(
+            self.accounts.create_account,
+            _text(body, "handle"),
+            _text(body, "email", required=False),
+            _text(body, "password", required=False),
+            _text(body, "recoveryKey", required=False),
+        )
+        return ok(session_json(session))
+
+    async def create_session(self, request: Request) -> JSONResponse:
+        body = await json_body(request, limit=100_000)
+        session = await call(
+            self.sessions.create_session, _text(body, "identifier"), _text(body, "password")
+        )
+        return ok(session_json(session))
+
+    async def refresh_session(self, request: Request) -> JSONResponse:
+        session = await call(self.sessions.refresh_session, self.auth.token(request))
+        return ok(session_json(session))
+
+    async def get_session(self, request: Request) -> JSONResponse:
+        did = self.auth.require(request)
+        info = await call(self.sessions.get_session, did)
+        return ok(session_json(info))
+
+    async def delete_session(self, request: Request) -> Response:
+        await call(self.sessions.delete_session, self.auth.token(request))
+        return Response(status_code=200)
+
+    def routes(self) -> list[Route]:
+        """Every account/session route."""
+        return [
+            Route(NS + "createAccount", self.create_account, methods=["POST"]),
+            Route(NS + "createSession", self.create_session, methods=["POST"]),
+            Route(NS + "refreshSession", self.refresh_session, methods=["POST"]),
+            Route(NS + "getSession", self.get_session, methods=["GET"]),
+            Route(NS + "deleteSession", self.delete_session, methods=["POST"]),
+        ]

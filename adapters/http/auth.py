@@ -1,0 +1,38 @@
+"""Bearer-token authentication for XRPC handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+
+from adapters.http.xrpc_errors import XrpcError
+
+
+class BearerAuth:
+    """Extracts `Authorization: Bearer <jwt>` and verifies it as an access token."""
+
+    def __init__(self, verify_access: Callable[[str], Any]) -> None:
+        self._verify = verify_access
+
+    def token(self, request: Request) -> str:
+        """The bearer token, or 401 AuthenticationRequired."""
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise XrpcError(401, "AuthenticationRequired", "Authentication Required")
+        return token.strip()
+
+    def require(self, request: Request) -> str:
+        """The authenticated DID, or a 401 with the token error's name."""
+        token = self.token(request)
+        try:
+            context = self._verify(token)
+        except Exception as exc:
+            name = getattr(exc, "error", None)
+            if isinstance(name, str):
+                raise XrpcError(401, name, str(exc) or name) from exc
+            raise XrpcError(401, "InvalidToken", "Token could not be verified") from exc
+        did: str = context.did
+        return did

@@ -1,0 +1,94 @@
+"""Small XRPC helpers over Starlette: params, JSON bodies with limits, thread offloading."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from adapters.http.error_mapping import to_xrpc
+from adapters.http.xrpc_errors import XrpcError, invalid_request
+from domain.data import atjson
+from domain.data.errors import DataModelError
+
+T = TypeVar("T")
+MAX_JSON_BODY = 1_100_000
+
+
+def param(request: Request, name: str, *, required: bool = True) -> str | None:
+    """A query parameter (InvalidRequest when a required one is missing)."""
+    value = request.query_params.get(name)
+    if value is None and required:
+        raise invalid_request(f'Error: Params must have the property "{name}"')
+    return value
+
+
+def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    """An integer parameter within [low, high]."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise invalid_request(f"Error: {name} must be an integer") from exc
+    if not low <= value <= high:
+        raise invalid_request(f"Error: {name} must be between {low} and {high}")
+    return value
+
+
+def bool_param(request: Request, name: str) -> bool:
+    """A boolean parameter ("true"/"false")."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return False
+    if raw not in ("true", "false", "1", "0"):
+        raise invalid_request(f"Error: {name} must be a boolean")
+    return raw in ("true", "1")
+
+
+async def json_body(request: Request, limit: int = MAX_JSON_BODY) -> dict[str, Any]:
+    """The request's JSON object body, size limited (413) and parsed strictly (400)."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise XrpcError(413, "PayloadTooLarge", "request entity too large")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise XrpcError(413, "PayloadTooLarge", "request entity too large")
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise invalid_request("Request body is not valid JSON") from exc
+    if type(value) is not dict:
+        raise invalid_request("Request body must be a JSON object")
+    return value
+
+
+def data_model(value: Any, what: str) -> Any:
+    """atproto JSON -> data model, as a 400 on failure."""
+    try:
+        return atjson.from_json(value)
+    except DataModelError as exc:
+        raise invalid_request(f"Invalid {what}: {exc}") from exc
+
+
+async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run synchronous application code off the event loop, mapping known errors."""
+    try:
+        return await run_in_threadpool(fn, *args, **kwargs)
+    except Exception as exc:
+        mapped = to_xrpc(exc)
+        if mapped is None:
+            raise
+        raise mapped from exc
+
+
+def ok(body: dict[str, Any]) -> JSONResponse:
+    """A 200 JSON response."""
+    return JSONResponse(body)

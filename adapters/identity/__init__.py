@@ -1,0 +1,1 @@
+"""Identity adapters: PLC clients, the DID registrar and the DID/handle resolver."""

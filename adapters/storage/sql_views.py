@@ -1,0 +1,165 @@
+"""The read side of the views over SQL: implements `BlockStore` and `RepoViews`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from adapters.storage.connections import ReadConnections
+from application.ports.repo_views import SeqEvent
+from application.views import AccountRow, RepoHeadRow
+from domain.data.cid import CID
+
+
+def _q(dialect: str, sql: str) -> str:
+    """Write queries once with `?` placeholders; psycopg wants `%s`."""
+    return sql if dialect == "sqlite" else sql.replace("?", "%s")
+
+
+class SqlViews:
+    """Queries over the view tables, for both SQLite and Postgres."""
+
+    def __init__(self, connections: ReadConnections) -> None:
+        self.db = connections
+        d = connections.dialect
+        self._sql = {name: _q(d, text) for name, text in _QUERIES.items()}
+
+    def _all(self, name: str, params: tuple[Any, ...]) -> list[Any]:
+        with self.db.cursor() as cur:
+            cur.execute(self._sql[name], params)
+            rows: list[Any] = cur.fetchall()
+            return rows
+
+    def _one(self, name: str, params: tuple[Any, ...]) -> Any:
+        with self.db.cursor() as cur:
+            cur.execute(self._sql[name], params)
+            return cur.fetchone()
+
+    # -- BlockStore -----------------------------------------------------------------------
+    def get_block(self, cid: CID) -> bytes | None:
+        """The bytes of `cid`, or None."""
+        row = self._one("block", (cid.raw,))
+        return bytes(row[0]) if row else None
+
+    def get_blocks(self, cids: Iterable[CID]) -> dict[CID, bytes]:
+        """Every stored block among `cids`."""
+        wanted = {cid.raw: cid for cid in cids}
+        found: dict[CID, bytes] = {}
+        keys = list(wanted)
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = _q(self.db.dialect, f"SELECT cid, data FROM repo_blocks WHERE cid IN ({marks})")
+            with self.db.cursor() as cur:
+                cur.execute(sql, tuple(chunk))
+                for raw, data in cur.fetchall():
+                    found[wanted[bytes(raw)]] = bytes(data)
+        return found
+
+    # -- RepoViews ------------------------------------------------------------------------
+    def get_head(self, did: str) -> RepoHeadRow | None:
+        """The current head of `did`'s repo."""
+        row = self._one("head", (did,))
+        return _head(row) if row else None
+
+    def list_heads(self, after_did: str | None, limit: int) -> list[RepoHeadRow]:
+        """Heads ordered by DID after `after_did`."""
+        return [_head(row) for row in self._all("heads", (after_did or "", limit))]
+
+    def get_account(self, did: str) -> AccountRow | None:
+        """The account row of `did`."""
+        row = self._one("account", (did,))
+        return AccountRow(*row) if row else None
+
+    def get_account_by_handle(self, handle: str) -> AccountRow | None:
+        """The account row with `handle` (handles are stored lowercased)."""
+        row = self._one("account_by_handle", (handle.lower(),))
+        return AccountRow(*row) if row else None
+
+    def get_account_by_email(self, email: str) -> AccountRow | None:
+        """The account row with `email` (stored lowercased)."""
+        row = self._one("account_by_email", (email.lower(),))
+        return AccountRow(*row) if row else None
+
+    def list_accounts(self) -> list[AccountRow]:
+        """Every account, by DID."""
+        return [AccountRow(*row) for row in self._all("accounts", ())]
+
+    def get_record_cid(self, did: str, collection: str, rkey: str) -> CID | None:
+        """The CID of a current record."""
+        row = self._one("record", (did, collection, rkey))
+        return CID(bytes(row[0])) if row else None
+
+    def list_records(
+        self, did: str, collection: str, *, limit: int, cursor: str | None, reverse: bool
+    ) -> list[tuple[str, CID]]:
+        """(rkey, cid) pages; newest (highest rkey) first unless `reverse`."""
+        if reverse:
+            rows = self._all("records_asc", (did, collection, cursor or "", limit))
+        elif cursor is None:
+            rows = self._all("records_desc_first", (did, collection, limit))
+        else:
+            rows = self._all("records_desc", (did, collection, cursor, limit))
+        return [(rkey, CID(bytes(cid))) for rkey, cid in rows]
+
+    def list_collections(self, did: str) -> list[str]:
+        """Distinct collections of `did`."""
+        return [row[0] for row in self._all("collections", (did,))]
+
+    def count_records(self, did: str) -> int:
+        """How many records `did` has."""
+        return int(self._one("count_records", (did,))[0])
+
+    def list_blobs(self, did: str, after: bytes, limit: int) -> list[CID]:
+        """Distinct blob CIDs referenced by `did`'s records, ordered by CID bytes."""
+        return [CID(bytes(row[0])) for row in self._all("blobs", (did, after, limit))]
+
+    def seq_after(self, seq: int, limit: int) -> list[SeqEvent]:
+        """Seq events after `seq`."""
+        return [
+            SeqEvent(int(s), did, kind, time, bytes(frame))
+            for s, did, kind, time, frame in self._all("seq_after", (seq, limit))
+        ]
+
+    def max_seq(self) -> int:
+        """Highest seq, 0 when empty."""
+        row = self._one("max_seq", ())
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def min_seq_since(self, time: str) -> int | None:
+        """Lowest seq at or after `time`."""
+        row = self._one("min_seq_since", (time,))
+        return int(row[0]) if row and row[0] is not None else None
+
+
+def _head(row: Any) -> RepoHeadRow:
+    did, commit, rev, data = row
+    return RepoHeadRow(did, CID(bytes(commit)), rev, CID(bytes(data)))
+
+
+_QUERIES = {
+    "block": "SELECT data FROM repo_blocks WHERE cid = ?",
+    "head": "SELECT did, commit_cid, rev, data_cid FROM repo_heads WHERE did = ?",
+    "heads": "SELECT did, commit_cid, rev, data_cid FROM repo_heads WHERE did > ? "
+    "ORDER BY did LIMIT ?",
+    "account": "SELECT did, handle, email, status, signing_key FROM accounts WHERE did = ?",
+    "account_by_handle": "SELECT did, handle, email, status, signing_key FROM accounts "
+    "WHERE handle = ?",
+    "account_by_email": "SELECT did, handle, email, status, signing_key FROM accounts "
+    "WHERE email = ?",
+    "accounts": "SELECT did, handle, email, status, signing_key FROM accounts ORDER BY did",
+    "record": "SELECT cid FROM records WHERE did = ? AND collection = ? AND rkey = ?",
+    "records_asc": "SELECT rkey, cid FROM records WHERE did = ? AND collection = ? AND rkey > ? "
+    "ORDER BY rkey ASC LIMIT ?",
+    "records_desc_first": "SELECT rkey, cid FROM records WHERE did = ? AND collection = ? "
+    "ORDER BY rkey DESC LIMIT ?",
+    "records_desc": "SELECT rkey, cid FROM records WHERE did = ? AND collection = ? AND rkey < ? "
+    "ORDER BY rkey DESC LIMIT ?",
+    "collections": "SELECT DISTINCT collection FROM records WHERE did = ? ORDER BY collection",
+    "count_records": "SELECT COUNT(*) FROM records WHERE did = ?",
+    "blobs": "SELECT DISTINCT cid FROM record_blobs WHERE did = ? AND cid > ? ORDER BY cid LIMIT ?",
+    "seq_after": "SELECT seq, did, kind, time, frame FROM seq_events WHERE seq > ? "
+    "ORDER BY seq LIMIT ?",
+    "max_seq": "SELECT MAX(seq) FROM seq_events",
+    "min_seq_since": "SELECT MIN(seq) FROM seq_events WHERE time >= ?",
+}

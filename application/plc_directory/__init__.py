@@ -1,0 +1,1 @@
+"""The embedded did:plc directory: an eventsourcing application whose log is the PLC op log."""

@@ -1,0 +1,1 @@
+"""RepoHost: the eventsourcing application whose notification log is the firehose seq."""

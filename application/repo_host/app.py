@@ -1,0 +1,243 @@
+"""RepoHost: accounts and repositories as event-sourced aggregates in one notification log.
+
+Its notification id is the firehose `seq`. Every `save()` passes the projection of the events
+it records to the recorder, which writes the views in the same transaction (ADR 0003).
+Writes to one DID are serialized in-process by a lock and across processes by optimistic
+concurrency: a conflicting save raises, the cached head is dropped, and the commit is decided
+again over the fresh head.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Transcoder
+
+from application.cbor_transcoder import CborTranscoder
+from application.ports.block_store import BlockStore
+from application.ports.key_store import KeyStore
+from application.projection import project
+from application.repo_host.account_aggregate import Account
+from application.repo_host.repo_aggregate import Repo, repo_id
+from domain.crypto.keys import Keypair
+from domain.data.cid import CID
+from domain.data.tid import TidClock
+from domain.repo.commit_builder import RepoHead, build_commit, build_genesis
+from domain.repo.errors import RepoNotFound
+from domain.repo.mst import NodeStore
+from domain.repo.repo_commit import RepoCommit
+from domain.repo.writes import RecordWrite, prepare_writes
+
+T = TypeVar("T")
+MAX_ATTEMPTS = 8
+HEAD_CACHE_SIZE = 10_000
+NODE_CACHE_SIZE = 200_000
+
+
+class AccountNotActive(RepoNotFound):
+    """The account exists but is deactivated, taken down or deleted."""
+
+    def __init__(self, did: str, status: str) -> None:
+        super().__init__(f"account {did} is {status}")
+        self.status = status
+
+
+class RepoHost(Application[str]):
+    """The hosting application: create accounts, commit writes, change status."""
+
+    name = "RepoHost"
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        blocks: BlockStore,
+        keys: KeyStore,
+        clock: TidClock | None = None,
+        on_saved: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(env)
+        self.on_saved = on_saved
+        self.blocks = blocks
+        self.nodes = NodeStore(blocks, NODE_CACHE_SIZE)
+        self.keys = keys
+        self.clock = clock or TidClock(clock_id=0)
+        self._write_lock = threading.RLock()
+        self._repos: OrderedDict[str, Repo] = OrderedDict()
+        self._accounts: OrderedDict[str, Account] = OrderedDict()
+
+    def construct_transcoder(self) -> Transcoder:
+        """Deterministic CBOR: bytes stay bytes, CIDs are tag 42."""
+        return CborTranscoder()
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """Record pending events together with their view changes, atomically."""
+        events = [e for obj in objs if obj is not None for e in obj.pending_events]
+        kwargs["views"] = [project(event) for event in events]
+        recordings = super().save(*objs, **kwargs)
+        if self.on_saved is not None:
+            self.on_saved()
+        return recordings
+
+    # -- loading ----------------------------------------------------------------------------
+    def _cached(self, cache: OrderedDict[str, T], key: str, load: Callable[[], T]) -> T:
+        item = cache.get(key)
+        if item is None:
+            item = load()
+            cache[key] = item
+            if len(cache) > HEAD_CACHE_SIZE:
+                cache.popitem(last=False)
+        else:
+            cache.move_to_end(key)
+        return item
+
+    def _forget(self, did: str) -> None:
+        self._repos.pop(did, None)
+        self._accounts.pop(did, None)
+
+    def get_repo(self, did: str) -> Repo:
+        """The Repo aggregate of `did` (cached; raises RepoNotFound)."""
+        try:
+            return self._cached(self._repos, did, lambda: self.repository.get(repo_id(did)))
+        except AggregateNotFoundError as exc:
+            raise RepoNotFound(f"could not find repo for DID: {did}") from exc
+
+    def get_account(self, did: str) -> Account:
+        """The Account aggregate of `did` (cached; raises RepoNotFound)."""
+        try:
+            return self._cached(self._accounts, did, lambda: self.repository.get(did))
+        except AggregateNotFoundError as exc:
+            raise RepoNotFound(f"could not find account for DID: {did}") from exc
+
+    def _next_rev(self, previous: str | None) -> str:
+        if previous is not None:
+            self.clock.observe(previous)
+        return self.clock.next()
+
+    # -- commands ---------------------------------------------------------------------------
+    def create_account(
+        self, did: str, handle: str, email: str | None, keypair: Keypair
+    ) -> RepoCommit:
+        """Register an account and its empty repo: `#identity`, `#account`, `#commit`, `#sync`."""
+        with self._write_lock:
+            self.keys.put(did, keypair)
+            account = Account.register(did, handle, email, keypair.did())
+            genesis = build_genesis(did, keypair, self._next_rev(None))
+            repo = Repo.create(genesis)
+            account.change_status("active")
+            repo.announce_sync(genesis.commit_block)
+            try:
+                self.save(account, repo)
+            except IntegrityError as exc:
+                raise RepoAlreadyExists(f"account {did} already exists") from exc
+            self._accounts[did], self._repos[did] = account, repo
+            return genesis
+
+    def apply_writes(
+        self, did: str, writes: list[RecordWrite], swap_commit: CID | None = None
+    ) -> RepoCommit:
+        """Commit a batch of writes atomically (all or none), retrying on a stale head."""
+        prepared = prepare_writes(writes)
+        with self._write_lock:
+            for _attempt in range(MAX_ATTEMPTS):
+                _account, repo = self._writable(did)
+                commit = build_commit(
+                    did=did,
+                    head=RepoHead(repo.head, repo.rev, repo.data),
+                    writes=prepared,
+                    nodes=self.nodes,
+                    keypair=self._keypair(did),
+                    rev=self._next_rev(repo.rev),
+                    swap_commit=swap_commit,
+                )
+                repo.record_commit(commit)
+                try:
+                    self.save(repo)
+                except IntegrityError:
+                    self._forget(did)
+                    continue
+                return commit
+            raise RuntimeError(f"could not commit to {did}: too many concurrent writers")
+
+    def apply_writes_batch(
+        self, requests: list[tuple[str, list[RecordWrite], CID | None]]
+    ) -> list[RepoCommit | Exception]:
+        """Decide many commits (any DIDs) and record them all in one transaction.
+
+        Each request fails or succeeds on its own merits; the successful ones share one
+        `save()`. If that save conflicts (another process wrote one of the DIDs), the batch
+        falls back to committing each request alone, with retries.
+        """
+        results: list[RepoCommit | Exception] = []
+        with self._write_lock:
+            touched: dict[str, Repo] = {}
+            for did, writes, swap_commit in requests:
+                try:
+                    prepared = prepare_writes(writes)
+                    _account, repo = self._writable(did)
+                    commit = build_commit(
+                        did=did,
+                        head=RepoHead(repo.head, repo.rev, repo.data),
+                        writes=prepared,
+                        nodes=self.nodes,
+                        keypair=self._keypair(did),
+                        rev=self._next_rev(repo.rev),
+                        swap_commit=swap_commit,
+                    )
+                except Exception as exc:  # a bad request fails alone
+                    results.append(exc)
+                    continue
+                repo.record_commit(commit)
+                touched[did] = repo
+                results.append(commit)
+            if not touched:
+                return results
+            try:
+                self.save(*touched.values())
+            except IntegrityError:
+                for did in touched:
+                    self._forget(did)
+                return [self._retry_alone(request) for request in requests]
+        return results
+
+    def _retry_alone(
+        self, request: tuple[str, list[RecordWrite], CID | None]
+    ) -> RepoCommit | Exception:
+        try:
+            return self.apply_writes(*request)
+        except Exception as exc:
+            return exc
+
+    def set_status(self, did: str, status: str) -> None:
+        """Activate, deactivate, take down or delete an account (`#account`)."""
+        with self._write_lock:
+            for _attempt in range(MAX_ATTEMPTS):
+                account = self.get_account(did)
+                account.change_status(status)
+                try:
+                    self.save(account)
+                except IntegrityError:
+                    self._forget(did)
+                    continue
+                return
+            raise RuntimeError(f"could not change status of {did}")
+
+    def _writable(self, did: str) -> tuple[Account, Repo]:
+        account = self.get_account(did)
+        if not account.active:
+            raise AccountNotActive(did, account.status)
+        return account, self.get_repo(did)
+
+    def _keypair(self, did: str) -> Keypair:
+        keypair = self.keys.get(did)
+        if keypair is None:
+            raise RepoNotFound(f"no signing key held for {did}")
+        return keypair
+
+
+class RepoAlreadyExists(ValueError):
+    """createAccount for a DID that is already hosted."""

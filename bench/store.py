@@ -1,0 +1,170 @@
+"""Event store throughput: sequential commits, group commit with 8 writers, replay.
+
+Each figure is printed beside its floor, measured in the same run and the same database: a
+bare INSERT loop (one transaction per row) of rows the size of a commit event.
+
+Run: `.venv/bin/python -m bench.store [--postgres URL] [--commits N]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+
+from adapters.storage.sql_key_store import SqlKeyStore, engine_for
+from adapters.storage.store import Store, postgres_store, sqlite_store
+from adapters.storage.view_digest import ScratchViewStore, SqlViewDigests
+from application.audit.replay import replay
+from application.repo_host.app import RepoHost
+from application.repo_host.group_commit import GroupCommitter
+from bench._timing import report
+from domain.crypto.k256 import K256Keypair
+from domain.repo.writes import RecordWrite
+
+POST = "app.bsky.feed.post"
+
+
+def _record(i: int) -> dict[str, str]:
+    return {
+        "$type": POST,
+        "text": f"benchmark post number {i}",
+        "createdAt": "2024-01-01T00:00:00Z",
+    }
+
+
+def _host(store: Store, schema: str | None) -> RepoHost:
+    keys = SqlKeyStore(engine_for(store.dialect, store.conninfo, schema))
+    return RepoHost(store.env, blocks=store.views, keys=keys)
+
+
+def _accounts(host: RepoHost, count: int) -> list[str]:
+    dids = []
+    for i in range(count):
+        did = f"did:plc:{secrets.token_hex(12)[:24]}"
+        host.create_account(did, f"b{i}{secrets.token_hex(3)}.test", None, K256Keypair.generate())
+        dids.append(did)
+    return dids
+
+
+def sequential(host: RepoHost, did: str, n: int) -> float:
+    """Single-record create commits per second, one after another."""
+    start = time.perf_counter()
+    for i in range(n):
+        host.apply_writes(did, [RecordWrite("create", POST, host.clock.next(), _record(i))])
+    return n / (time.perf_counter() - start)
+
+
+def concurrent(host: RepoHost, dids: list[str], per_writer: int) -> float:
+    """Commits per second with one thread per DID submitting through the group committer."""
+    committer = GroupCommitter(host)
+
+    def writer(did: str) -> None:
+        for i in range(per_writer):
+            rkey = f"3l{secrets.token_hex(6)[:10]}2"
+            committer.apply_writes(did, [RecordWrite("create", POST, rkey, _record(i))])
+
+    threads = [threading.Thread(target=writer, args=(did,)) for did in dids]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    committer.close()
+    return len(dids) * per_writer / elapsed
+
+
+def floor_inserts(store: Store, schema: str | None, n: int, row_bytes: int) -> float:
+    """Bare INSERTs per second, one transaction each, rows of `row_bytes`."""
+    payload = os.urandom(row_bytes)
+    if store.dialect == "sqlite":
+        import sqlite3
+
+        conn = sqlite3.connect(store.conninfo, isolation_level=None)
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_floor (id INTEGER PRIMARY KEY, data BLOB)")
+        start = time.perf_counter()
+        for _ in range(n):
+            conn.execute("BEGIN")
+            conn.execute("INSERT INTO bench_floor (data) VALUES (?)", (payload,))
+            conn.execute("COMMIT")
+        rate = n / (time.perf_counter() - start)
+        conn.close()
+        return rate
+    with psycopg.connect(store.conninfo, options=f"-c search_path={schema}") as conn:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS bench_floor (id bigserial primary key, data bytea)"
+        )
+        conn.commit()
+        start = time.perf_counter()
+        for _ in range(n):
+            conn.execute("INSERT INTO bench_floor (data) VALUES (%s)", (payload,))
+            conn.commit()
+        return n / (time.perf_counter() - start)
+
+
+def replay_rate(host: RepoHost, store: Store, tmp: Path) -> tuple[float, int]:
+    """Events per second rebuilding every view from the log into a scratch SQLite.
+
+    The rebuild is timed on its own; the digest comparison that follows is not included.
+    """
+    scratch = ScratchViewStore(tmp / "replay.sqlite")
+    result = replay(host, scratch, SqlViewDigests(store.reads), scratch.digests())
+    scratch.close()
+    assert result.ok, "replay differs from live views"
+    return result.events / result.rebuild_seconds, result.events
+
+
+def run(name: str, store: Store, schema: str | None, commits: int, tmp: Path) -> None:
+    """Every measurement on one store."""
+    host = _host(store, schema)
+    dids = _accounts(host, 9)
+    seq_rate = sequential(host, dids[0], commits)
+    report(f"{name}_sequential_commits", seq_rate, "commits/s")
+    event_bytes = len(host.recorder.select_notifications(store.views.max_seq(), 1)[0].state)
+    report(
+        f"{name}_floor_bare_insert", floor_inserts(store, schema, commits, event_bytes), "rows/s"
+    )
+    group = concurrent(host, dids[1:], max(50, commits // 8))
+    report(f"{name}_group_commit_8_writers", group, "commits/s")
+    report(f"{name}_group_commit_vs_sequential", group / seq_rate, "x")
+    rate, events = replay_rate(host, store, tmp)
+    report(f"{name}_replay", rate, "events/s")
+    report(f"{name}_replayed_events", events, "events")
+    host.close()
+
+
+def main() -> None:
+    """Run on SQLite, then Postgres unless `--no-postgres`."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--commits", type=int, default=3000)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        store = sqlite_store(Path(tmp) / "data")
+        run("sqlite", store, None, args.commits, Path(tmp))
+        store.close()
+        if args.no_postgres:
+            return
+        schema = f"bench_{secrets.token_hex(4)}"
+        with psycopg.connect(args.postgres, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+        try:
+            store = postgres_store(args.postgres, schema=schema)
+            run("postgres", store, schema, max(500, args.commits // 3), Path(tmp))
+            store.close()
+        finally:
+            with psycopg.connect(args.postgres, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""atproto identity data: what a resolved DID document says about an account."""

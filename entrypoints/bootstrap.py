@@ -1,0 +1,149 @@
+"""The composition root: the one place that picks concrete adapters for the ports."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import punq
+
+from adapters.blob.disk_blob_store import DiskBlobStore
+from adapters.lexicon_files import default_catalog
+from adapters.security.argon2_hasher import FAST_FOR_TESTS, OWASP, Argon2Hasher
+from adapters.security.jwt_hs256 import HS256Signer
+from adapters.storage.account_lookup import ViewAccountLookup
+from adapters.storage.sql_blob_index import SqlBlobIndex
+from adapters.storage.sql_credential_store import SqlCredentialStore
+from adapters.storage.sql_key_store import SqlKeyStore, engine_for
+from adapters.storage.sql_views import SqlViews
+from adapters.storage.store import Store, postgres_store, sqlite_store
+from application.accounts import AccountService
+from application.blobs import BlobService
+from application.firehose.hub import FirehoseHub
+from application.lexicon_validator import LexiconRecordValidator
+from application.ports.did_registrar import DidRegistrar
+from application.repo_export import RepoExporter
+from application.repo_host.app import RepoHost
+from application.repo_host.group_commit import GroupCommitter
+from application.repo_reads import RepoReader
+from application.sessions import SessionService
+from domain.crypto.k256 import K256Keypair
+from domain.data.tid import TidClock
+from entrypoints.config import Settings
+from entrypoints.server_secrets import ServerSecrets, load_or_create
+
+
+def open_store(settings: Settings, *, create: bool = True) -> Store:
+    """SQLite in the data directory unless a Postgres URL is configured."""
+    if settings.database_url:
+        return postgres_store(settings.database_url, schema=settings.db_schema, create=create)
+    return sqlite_store(settings.data_dir, create=create)
+
+
+@dataclass
+class Services:
+    """Everything the ASGI app and the CLI commands use, built once."""
+
+    settings: Settings
+    store: Store
+    host: RepoHost
+    committer: GroupCommitter
+    blobs: BlobService
+    hub: FirehoseHub
+    reader: RepoReader
+    exporter: RepoExporter
+    sessions: SessionService
+    accounts: AccountService
+    validator: LexiconRecordValidator
+    extras: dict[str, Any]
+
+    @property
+    def views(self) -> SqlViews:
+        """The read side of the views."""
+        return self.store.views
+
+    def close(self) -> None:
+        """Finish queued writes and release connections."""
+        self.committer.close()
+        self.host.close()
+        self.store.close()
+
+
+def _registrar(settings: Settings, server: ServerSecrets, extras: dict[str, Any]) -> DidRegistrar:
+    """did:plc through the embedded directory, or a remote one when `--plc-url` is set."""
+    from entrypoints.identity_wiring import build_registrar
+
+    return build_registrar(settings, server, extras)
+
+
+def build_container(settings: Settings) -> punq.Container:
+    """Register every component; resolving `Services` builds the graph."""
+    container = punq.Container()
+    container.register(Settings, instance=settings)
+    server = load_or_create(settings.data_dir)
+    store = open_store(settings)
+    container.register(Store, instance=store)
+    engine = engine_for(store.dialect, store.conninfo, settings.db_schema)
+    keys = SqlKeyStore(engine)
+    hub = FirehoseHub(store.views)
+    host = RepoHost(
+        store.env,
+        blocks=store.views,
+        keys=keys,
+        clock=TidClock(clock_id=secrets.randbelow(1024)),
+        on_saved=hub.notify,
+    )
+    lookup = ViewAccountLookup(store.views)
+    sessions = SessionService(
+        SqlCredentialStore(engine),
+        Argon2Hasher(FAST_FOR_TESTS if settings.fast_password_hashing else OWASP),
+        HS256Signer(server.jwt_secret),
+        lookup,
+        time.time,
+        service_did=settings.service_did,
+    )
+    extras: dict[str, Any] = {}
+    accounts = AccountService(
+        host,
+        sessions,
+        _registrar(settings, server, extras),
+        store.views,
+        handle_domains=settings.handle_domains,
+        pds_endpoint=settings.public_url,
+        new_keypair=K256Keypair.generate,
+    )
+    container.register(FirehoseHub, instance=hub)
+    container.register(RepoHost, instance=host)
+    container.register(GroupCommitter, instance=GroupCommitter(host))
+    blobs = BlobService(DiskBlobStore(settings.data_dir / "blobs"), SqlBlobIndex(engine), time.time)
+    container.register(BlobService, instance=blobs)
+    container.register(RepoReader, instance=RepoReader(store.views, store.views))
+    container.register(RepoExporter, instance=RepoExporter(store.views, store.views))
+    container.register(SessionService, instance=sessions)
+    container.register(AccountService, instance=accounts)
+    container.register(LexiconRecordValidator, instance=LexiconRecordValidator(default_catalog()))
+    container.register(dict[str, Any], instance=extras)
+    container.register(Services, factory=Services)
+    return container
+
+
+def build_services(settings: Settings) -> Services:
+    """Wire everything for `settings`."""
+    container = build_container(settings)
+    services = Services(
+        settings=container.resolve(Settings),
+        store=container.resolve(Store),
+        host=container.resolve(RepoHost),
+        committer=container.resolve(GroupCommitter),
+        blobs=container.resolve(BlobService),
+        hub=container.resolve(FirehoseHub),
+        reader=container.resolve(RepoReader),
+        exporter=container.resolve(RepoExporter),
+        sessions=container.resolve(SessionService),
+        accounts=container.resolve(AccountService),
+        validator=container.resolve(LexiconRecordValidator),
+        extras=container.resolve(dict[str, Any]),
+    )
+    return services
