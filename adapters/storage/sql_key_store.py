@@ -16,6 +16,7 @@ signing_keys = Table(
     "signing_keys",
     key_metadata,
     Column("did", Text, primary_key=True),
+    Column("public_key", Text, primary_key=True),
     Column("key_type", Text, nullable=False),
     Column("private_key", LargeBinary, nullable=False),
 )
@@ -38,34 +39,37 @@ class SqlKeyStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         key_metadata.create_all(engine)
-        self._cache: dict[str, Keypair] = {}
+        self._cache: dict[tuple[str, str], Keypair] = {}
         self._lock = threading.Lock()
         self._insert = sqlite_insert if engine.dialect.name == "sqlite" else pg_insert
 
     def put(self, did: str, keypair: Keypair) -> None:
         """Store or replace `did`'s signing key."""
+        public_key = keypair.did()
         stmt = self._insert(signing_keys).values(
-            did=did, key_type=keypair.key_type, private_key=keypair.private_key_bytes()
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["did"],
-            set_={"key_type": stmt.excluded.key_type, "private_key": stmt.excluded.private_key},
+            did=did,
+            public_key=public_key,
+            key_type=keypair.key_type,
+            private_key=keypair.private_key_bytes(),
         )
         with self.engine.begin() as conn:
-            conn.execute(stmt)
+            conn.execute(stmt.on_conflict_do_nothing())
         with self._lock:
-            self._cache[did] = keypair
+            self._cache[(did, public_key)] = keypair
 
-    def get(self, did: str) -> Keypair | None:
-        """`did`'s signing key, or None."""
-        cached = self._cache.get(did)
+    def get(self, did: str, public_key: str) -> Keypair | None:
+        """`did`'s private key for `public_key`, or None."""
+        cached = self._cache.get((did, public_key))
         if cached is not None:
             return cached
+        query = signing_keys.select().where(
+            signing_keys.c.did == did, signing_keys.c.public_key == public_key
+        )
         with self.engine.connect() as conn:
-            row = conn.execute(signing_keys.select().where(signing_keys.c.did == did)).first()
+            row = conn.execute(query).first()
         if row is None:
             return None
         keypair = keypair_from_private(row.key_type, bytes(row.private_key))
         with self._lock:
-            self._cache[did] = keypair
+            self._cache[(did, public_key)] = keypair
         return keypair

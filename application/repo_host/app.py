@@ -30,6 +30,7 @@ from domain.repo.commit_builder import RepoHead, build_commit, build_genesis
 from domain.repo.errors import RepoNotFound
 from domain.repo.mst import NodeStore
 from domain.repo.repo_commit import RepoCommit
+from domain.repo.repo_import import build_import, build_resign
 from domain.repo.writes import RecordWrite, prepare_writes
 
 T = TypeVar("T")
@@ -212,6 +213,64 @@ class RepoHost(Application[str]):
         except Exception as exc:
             return exc
 
+    def import_repo(self, did: str, car: bytes) -> RepoCommit:
+        """Replace `did`'s repo with a verified CAR (migration), as one `#sync` event."""
+        with self._write_lock:
+            for _attempt in range(MAX_ATTEMPTS):
+                _account, repo = self._writable(did)
+                commit = build_import(
+                    did=did,
+                    car=car,
+                    head=RepoHead(repo.head, repo.rev, repo.data),
+                    nodes=self.nodes,
+                    keypair=self._keypair(did),
+                    rev=self._next_rev(repo.rev),
+                )
+                repo.record_commit(commit, imported=True)
+                try:
+                    self.save(repo)
+                except IntegrityError:
+                    self._forget(did)
+                    continue
+                return commit
+            raise RuntimeError(f"could not import into {did}")
+
+    def rotate_signing_key(self, did: str, keypair: Keypair) -> RepoCommit:
+        """Switch `did` to a new signing key: `#identity`, then a commit signed by the new key."""
+        with self._write_lock:
+            for _attempt in range(MAX_ATTEMPTS):
+                account, repo = self._writable(did)
+                self.keys.put(did, keypair)  # stored first: unused until the log names it
+                account.rotate_signing_key(keypair.did())
+                commit = build_resign(
+                    did=did,
+                    head=RepoHead(repo.head, repo.rev, repo.data),
+                    keypair=keypair,
+                    rev=self._next_rev(repo.rev),
+                )
+                repo.record_commit(commit)
+                try:
+                    self.save(account, repo)
+                except IntegrityError:
+                    self._forget(did)
+                    continue
+                return commit
+            raise RuntimeError(f"could not rotate the key of {did}")
+
+    def change_handle(self, did: str, handle: str) -> None:
+        """Record a new handle (`#identity`)."""
+        with self._write_lock:
+            for _attempt in range(MAX_ATTEMPTS):
+                account = self.get_account(did)
+                account.change_handle(handle)
+                try:
+                    self.save(account)
+                except IntegrityError:
+                    self._forget(did)
+                    continue
+                return
+            raise RuntimeError(f"could not change the handle of {did}")
+
     def set_status(self, did: str, status: str) -> None:
         """Activate, deactivate, take down or delete an account (`#account`)."""
         with self._write_lock:
@@ -233,9 +292,11 @@ class RepoHost(Application[str]):
         return account, self.get_repo(did)
 
     def _keypair(self, did: str) -> Keypair:
-        keypair = self.keys.get(did)
+        """The private key for the signing key the log says is current."""
+        public_key = self.get_account(did).signing_key
+        keypair = self.keys.get(did, public_key)
         if keypair is None:
-            raise RepoNotFound(f"no signing key held for {did}")
+            raise RepoNotFound(f"no private key held for {did}'s signing key {public_key}")
         return keypair
 
 
