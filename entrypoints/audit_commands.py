@@ -12,6 +12,7 @@ from adapters.storage.sql_key_store import SqlKeyStore, engine_for
 from adapters.storage.view_digest import ScratchViewStore, SqlViewDigests
 from application.audit.auditor import audit_log
 from application.audit.log_lines import log_lines
+from application.audit.point_in_time import car_at, head_at, records_at
 from application.audit.replay import replay
 from application.repo_host.app import RepoHost
 from entrypoints.bootstrap import open_store
@@ -89,16 +90,40 @@ def run_audit(args: argparse.Namespace) -> int:
     return 0 if not result.failures else 1
 
 
+def run_export(args: argparse.Namespace) -> int:
+    """Write a repo as of a seq or rev: a CAR to stdout, or its records as JSON lines."""
+    settings = _settings(args)
+    host, store = _open_host(settings)
+    head = head_at(host, args.did, seq=args.at_seq, rev=args.at_rev)
+    views = store.views  # type: ignore[attr-defined]
+    if args.records:
+        for path, cid in records_at(views, head):
+            sys.stdout.write(json.dumps({"path": path, "cid": str(cid)}) + "\n")
+        return 0
+    out = sys.stdout.buffer
+    for chunk in car_at(views, head):
+        out.write(chunk)
+    out.flush()
+    print(f"exported {args.did} at rev {head.rev} ({head.commit})", file=sys.stderr)
+    return 0
+
+
 def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Register log, replay and audit."""
     for name, handler, help_text in (
         ("log", run_log, "print the event log as JSON lines"),
         ("replay", run_replay, "rebuild every view from the log and compare digests"),
         ("audit", run_audit, "verify every commit, signature and tree from the log"),
+        ("export", run_export, "a repo as of a past seq or rev (CAR or records)"),
     ):
         command = commands.add_parser(name, help=help_text)
         command.add_argument("--data", help="data directory (default ./data)")
         command.add_argument("--database-url", help="postgresql://... instead of SQLite")
+        if name == "export":
+            command.add_argument("--did", required=True)
+            command.add_argument("--at-seq", type=int)
+            command.add_argument("--at-rev")
+            command.add_argument("--records", action="store_true", help="JSON lines, not a CAR")
         if name == "log":
             command.add_argument("--did")
             command.add_argument("--after", type=int, default=0)
