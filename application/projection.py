@@ -16,7 +16,7 @@ from application.views import AccountRow, BlobRefRow, RecordRow, RepoHeadRow, Vi
 from domain.data import atjson, dag_cbor
 from domain.data.cid import CID
 from domain.firehose import frames
-from domain.repo.car import car_bytes
+from domain.repo.car import car_bytes, read_slice
 from domain.repo.repo_commit import RepoOp
 
 
@@ -39,14 +39,13 @@ def project(event: Any) -> ViewChanges | None:
 
 
 def _project_created(event: Repo.Created) -> ViewChanges:
-    blocks = [(cid, data) for cid, data in event.blocks]
+    blocks = read_slice(event.blocks, event.commit)
     when = frame_time(event.timestamp)
 
     def render(seq: int) -> bytes:
-        car = car_bytes(event.commit, blocks)
         return frames.commit_frame(
             seq=seq, repo=event.did, commit=event.commit, rev=event.rev, since=None,
-            blocks=car, ops=[], prev_data=None, time=when,
+            blocks=event.blocks, ops=[], prev_data=None, time=when,
         )  # fmt: skip
 
     return ViewChanges(
@@ -85,8 +84,7 @@ def _record_changes(
 
 
 def _project_committed(event: Repo.Committed) -> ViewChanges:
-    blocks = [(cid, data) for cid, data in event.blocks]
-    proof = [(cid, data) for cid, data in event.proof]
+    blocks = read_slice(event.blocks, event.commit)
     ops = [RepoOp.from_value(op) for op in event.ops]
     when = frame_time(event.timestamp)
     imported = isinstance(event, Repo.Imported)
@@ -104,11 +102,10 @@ def _project_committed(event: Repo.Committed) -> ViewChanges:
         if imported:
             car = car_bytes(event.commit, [(event.commit, commit_block)])
             return frames.sync_frame(seq=seq, did=event.did, blocks=car, rev=event.rev, time=when)
-        car = car_bytes(event.commit, blocks + proof)
         frame_ops = [frames.FrameOp(op.action, op.path, op.cid, op.prev) for op in ops]
         return frames.commit_frame(
             seq=seq, repo=event.did, commit=event.commit, rev=event.rev, since=event.since,
-            blocks=car, ops=frame_ops, prev_data=event.prev_data, time=when,
+            blocks=event.blocks, ops=frame_ops, prev_data=event.prev_data, time=when,
         )  # fmt: skip
 
     out.render_frame = render

@@ -109,7 +109,14 @@ class ViewStatements:
 
 
 class ViewWriter:
-    """Applies the view changes of a batch of events, given their notification ids."""
+    """Applies the view changes of a batch of events, given their notification ids.
+
+    Within one batch only the last state of each row matters (the views are upserted
+    projections), so changes are folded per key first: the final record CID or deletion, the
+    final blob references of each record, the last head and account row per DID. A page of a
+    thousand replayed events, or a group commit of many DIDs, then costs one `executemany`
+    per statement.
+    """
 
     def __init__(self, dialect: DialectName, db_schema: str | None = None) -> None:
         self.sql = ViewStatements.compile(dialect, db_schema)
@@ -118,72 +125,88 @@ class ViewWriter:
         self, cursor: Any, changes: Sequence[ViewChanges | None], seqs: Sequence[int]
     ) -> None:
         """Write every event's changes; `changes[i]` belongs to the event with `seqs[i]`."""
-        sql = self.sql
-        blocks: dict[bytes, bytes] = {}
+        batch = _Batch()
         for change, seq in zip(changes, seqs, strict=True):
-            if change is None:
-                continue
-            for cid, data in change.blocks:
-                blocks[cid.raw] = data
-            self._write_records(cursor, change)
-            if change.head is not None:
-                h = change.head
-                cursor.execute(
-                    sql.upsert_head,
-                    {
-                        "did": h.did,
-                        "commit_cid": h.commit.raw,
-                        "rev": h.rev,
-                        "data_cid": h.data.raw,
-                    },
-                )
-            if change.account is not None:
-                a = change.account
-                cursor.execute(
-                    sql.upsert_account,
-                    {
-                        "did": a.did,
-                        "handle": a.handle,
-                        "email": a.email,
-                        "status": a.status,
-                        "signing_key": a.signing_key,
-                    },
-                )
-            if change.render_frame is not None:
-                cursor.execute(
-                    sql.insert_seq_event,
-                    {
-                        "seq": seq,
-                        "did": change.frame_did,
-                        "kind": change.frame_kind,
-                        "time": change.frame_time,
-                        "frame": change.render_frame(seq),
-                    },
-                )
-        if blocks:
-            cursor.executemany(
-                sql.insert_block, [{"cid": cid, "data": data} for cid, data in blocks.items()]
+            if change is not None:
+                batch.add(change, seq)
+        batch.send(cursor, self.sql)
+
+
+class _Batch:
+    """The folded, final effect of a sequence of view changes."""
+
+    def __init__(self) -> None:
+        self.blocks: dict[bytes, bytes] = {}
+        self.records: dict[tuple[str, str, str], bytes | None] = {}
+        self.blob_refs: dict[tuple[str, str], list[bytes]] = {}
+        self.heads: dict[str, dict[str, Any]] = {}
+        self.accounts: dict[str, dict[str, Any]] = {}
+        self.seq_events: list[dict[str, Any]] = []
+
+    def add(self, change: ViewChanges, seq: int) -> None:
+        for cid, data in change.blocks:
+            self.blocks[cid.raw] = data
+        for key in change.record_deletes:
+            self.records[key] = None
+        for did, path in change.blob_deletes:
+            self.blob_refs[(did, path)] = []
+        for r in change.record_puts:
+            self.records[(r.did, r.collection, r.rkey)] = r.cid.raw
+        for b in change.blob_puts:
+            self.blob_refs.setdefault((b.did, b.record_path), []).append(b.cid.raw)
+        if change.head is not None:
+            h = change.head
+            self.heads[h.did] = {
+                "did": h.did, "commit_cid": h.commit.raw, "rev": h.rev, "data_cid": h.data.raw
+            }  # fmt: skip
+        if change.account is not None:
+            a = change.account
+            self.accounts[a.did] = {
+                "did": a.did, "handle": a.handle, "email": a.email,
+                "status": a.status, "signing_key": a.signing_key,
+            }  # fmt: skip
+        if change.render_frame is not None:
+            self.seq_events.append(
+                {
+                    "seq": seq,
+                    "did": change.frame_did,
+                    "kind": change.frame_kind,
+                    "time": change.frame_time,
+                    "frame": change.render_frame(seq),
+                }
             )
 
-    def _write_records(self, cursor: Any, change: ViewChanges) -> None:
-        sql = self.sql
-        for did, collection, rkey in change.record_deletes:
-            cursor.execute(sql.delete_record, {"did": did, "collection": collection, "rkey": rkey})
-        for did, path in change.blob_deletes:
-            cursor.execute(sql.delete_blob_refs, {"did": did, "path": path})
-        if change.record_puts:
-            cursor.executemany(
-                sql.upsert_record,
-                [
-                    {"did": r.did, "collection": r.collection, "rkey": r.rkey, "cid": r.cid.raw}
-                    for r in change.record_puts
-                ],
-            )
-        if change.blob_puts:
-            cursor.executemany(
-                sql.insert_blob_ref,
-                [
-                    {"did": b.did, "cid": b.cid.raw, "record_path": b.record_path}
-                    for b in change.blob_puts
-                ],
-            )
+    def send(self, cursor: Any, sql: ViewStatements) -> None:
+        deletes = [k for k, cid in self.records.items() if cid is None]
+        puts = [(k, cid) for k, cid in self.records.items() if cid is not None]
+        _many(cursor, sql.insert_block, [{"cid": c, "data": d} for c, d in self.blocks.items()])
+        _many(
+            cursor,
+            sql.delete_record,
+            [{"did": d, "collection": c, "rkey": r} for d, c, r in deletes],
+        )
+        _many(
+            cursor,
+            sql.upsert_record,
+            [{"did": d, "collection": c, "rkey": r, "cid": cid} for (d, c, r), cid in puts],
+        )
+        _many(cursor, sql.delete_blob_refs, [{"did": d, "path": p} for d, p in self.blob_refs])
+        _many(
+            cursor,
+            sql.insert_blob_ref,
+            [
+                {"did": d, "cid": cid, "record_path": p}
+                for (d, p), cids in self.blob_refs.items()
+                for cid in cids
+            ],
+        )
+        _many(cursor, sql.upsert_head, list(self.heads.values()))
+        _many(cursor, sql.upsert_account, list(self.accounts.values()))
+        _many(cursor, sql.insert_seq_event, self.seq_events)
+
+
+def _many(cursor: Any, statement: str, rows: list[dict[str, Any]]) -> None:
+    if len(rows) == 1:
+        cursor.execute(statement, rows[0])
+    elif rows:
+        cursor.executemany(statement, rows)

@@ -20,6 +20,7 @@ from application.repo_host.account_aggregate import Account
 from application.repo_host.repo_aggregate import Repo
 from domain.data.cid import CID
 from domain.repo.block_map import BlockMap
+from domain.repo.car import read_car
 from domain.repo.commit import Commit, verify_commit
 from domain.repo.mst import Mst, NodeStore
 from domain.repo.mst_diff import mst_diff
@@ -75,11 +76,13 @@ class _Auditor:
         elif isinstance(event, Repo.Committed):
             self._committed(event)
 
-    def _store_blocks(self, pairs: list[list[Any]]) -> dict[CID, bytes]:
+    def _store_blocks(self, car: bytes, commit: CID) -> dict[CID, bytes]:
+        """The event's CAR slice; the reader rejects any block that does not match its CID."""
+        reader = read_car(car)
+        if reader.roots != (commit,):
+            raise AuditError("the event's CAR slice is not rooted at its commit")
         blocks: dict[CID, bytes] = {}
-        for cid, data in pairs:
-            if not cid.matches(data):
-                raise AuditError(f"block {cid} does not hash to its CID")
+        for cid, data in reader:
             blocks[cid] = data
             self.blocks.set(cid, data)
         return blocks
@@ -100,7 +103,7 @@ class _Auditor:
 
     def _created(self, event: Any) -> None:
         repo = self.repos.setdefault(event.did, RepoAudit(event.did))
-        blocks = self._store_blocks(event.blocks)
+        blocks = self._store_blocks(event.blocks, event.commit)
         self._verify_commit(event.did, event.commit, blocks, event.rev, event.data)
         if not Mst.empty(self.nodes).root == event.data:
             raise AuditError("genesis data root is not the empty tree")
@@ -110,8 +113,7 @@ class _Auditor:
         repo = self.repos.get(event.did)
         if repo is None or repo.data is None:
             raise AuditError("commit to a repo that was never created")
-        blocks = self._store_blocks(event.blocks)
-        self._store_blocks(event.proof)
+        blocks = self._store_blocks(event.blocks, event.commit)
         self._verify_commit(event.did, event.commit, blocks, event.rev, event.data)
         if repo.rev is not None and not event.rev > repo.rev:
             raise AuditError(f"rev {event.rev} does not increase past {repo.rev}")

@@ -23,3 +23,7 @@ class ConsumerTooSlow(FirehoseError):
     """The subscriber's queue overflowed; it is dropped so nobody else slows down."""
 
     error = "ConsumerTooSlow"
+
+
+class SubscriptionClosed(Exception):
+    """The subscription ended without an error (client gone, server stopping)."""

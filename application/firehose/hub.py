@@ -1,166 +1,206 @@
 """One tail per process over the seq view, fanned out to per-subscriber bounded queues.
 
 The tail reads rows with seq > its position whenever it is woken (a local write, a Postgres
-NOTIFY from another process) or its poll interval passes, and appends each pre-encoded frame to
-every live subscriber's queue. Queues are bounded: a subscriber that falls behind is marked too
-slow and dropped, and nobody else waits for it.
+NOTIFY from another process) or its poll interval passes, and pushes each page of
+pre-encoded frames to every live subscription in one synchronous pass: one thread hop per
+page, not per frame, and no subscriber can make it wait. A subscription that overflows is
+failed with `ConsumerTooSlow` and detached (see `subscription.py`).
 
-Backfill and live meet without gap or duplicate because both run on the event loop: a
-subscriber reads the seq view in pages until its position equals the tail's position, and in
-that same synchronous step (no `await` between the check and the registration) joins the live
-set. Everything the tail publishes later has seq > that position.
+Cursor rules (ADR 0006), as the reference PDS applies them:
+- no cursor: live only, from the current position;
+- cursor > the highest seq: `FutureCursor`;
+- cursor inside the retention window: every event with seq > cursor, then live;
+- cursor before the window: `#info OutdatedCursor`, then from the oldest retained event.
+
+A pruning task deletes seq view rows older than the window (never the log) on an interval.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from application.firehose.errors import ConsumerTooSlow, FutureCursor
-from application.ports.repo_views import RepoViews, SeqEvent
+from application.firehose.errors import FutureCursor
+from application.firehose.subscription import Batch, Subscription
+from application.ports.repo_views import SeqEvent
+from application.ports.seq_view import SeqViewPruner, SeqViewReader
 from domain.firehose.frames import info_frame
 
-PAGE: Final = 500
+PAGE: Final = 1000
+OUTDATED_MESSAGE: Final = "Requested cursor exceeded limit. Possibly missing events"
+
+log = logging.getLogger(__name__)
 
 
-class Subscriber:
-    """A live subscriber's bounded queue of (seq, frame) and its overflow flag."""
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
-    __slots__ = ("overflowed", "queue")
 
-    def __init__(self, max_queue: int) -> None:
-        self.queue: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue(max_queue)
-        self.overflowed = False
-
-    def offer(self, seq: int, frame: bytes) -> bool:
-        """Enqueue without waiting; on overflow mark the subscriber too slow."""
-        try:
-            self.queue.put_nowait((seq, frame))
-            return True
-        except asyncio.QueueFull:
-            self.overflowed = True
-            with contextlib.suppress(asyncio.QueueFull):
-                self.queue.put_nowait((-1, b""))  # wake the reader if it is waiting
-            return False
+def seq_time(when: datetime) -> str:
+    """The seq view's time format (atproto datetime, milliseconds, `Z`); sorts as text."""
+    when = when.astimezone(UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
 class FirehoseHub:
-    """The per-process tail and its subscribers."""
+    """The per-process tail and its subscriptions."""
 
     def __init__(
         self,
-        views: RepoViews,
+        views: SeqViewReader,
         *,
-        max_queue: int = 5_000,
+        pruner: SeqViewPruner | None = None,
+        max_queue: int = 2_000,
         poll_interval: float = 0.5,
         retention: timedelta = timedelta(hours=72),
+        prune_interval: float = 600.0,
+        clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.views = views
+        self.pruner = pruner
         self.max_queue = max_queue
         self.poll_interval = poll_interval
         self.retention = retention
+        self.prune_interval = prune_interval
+        self.clock = clock
         self.position = 0
-        self._subscribers: set[Subscriber] = set()
+        self._live: set[Subscription] = set()
+        self._open: set[Subscription] = set()
         self._wake: asyncio.Event | None = None
+        self._signalled = False
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
-        """Start the tail at the current end of the seq view."""
+        """Start the tail at the current end of the seq view, and the pruning job."""
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self.position = await asyncio.to_thread(self.views.max_seq)
-        self._task = asyncio.create_task(self._tail(), name="firehose-tail")
+        self._tasks = [asyncio.create_task(self._tail(), name="firehose-tail")]
+        if self.pruner is not None:
+            self._tasks.append(asyncio.create_task(self._prune_loop(), name="firehose-prune"))
 
     async def stop(self) -> None:
-        """Stop the tail."""
-        if self._task is not None:
-            self._task.cancel()
+        """Stop the tail and the pruning job; end every open subscription."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
+        self._tasks = []
+        for subscription in list(self._open):
+            subscription.close()
 
     def notify(self) -> None:
-        """Wake the tail; safe to call from any thread (e.g. after a save)."""
+        """Wake the tail; safe from any thread (the writer calls it after each save).
+
+        Coalesced: while a wake-up is pending, further calls cost nothing.
+        """
         loop, wake = self._loop, self._wake
-        if loop is not None and wake is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(wake.set)
+        if self._signalled or loop is None or wake is None or loop.is_closed():
+            return
+        self._signalled = True
+        loop.call_soon_threadsafe(wake.set)
 
     @property
     def subscriber_count(self) -> int:
-        """How many live subscribers there are."""
-        return len(self._subscribers)
+        """How many subscriptions are open (backfilling or live)."""
+        return len(self._open)
 
+    # -- the tail ------------------------------------------------------------------------
     async def _tail(self) -> None:
         assert self._wake is not None
+        wake = self._wake
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-            self._wake.clear()
-            while True:
-                rows = await asyncio.to_thread(self.views.seq_after, self.position, PAGE)
-                if not rows:
-                    break
-                self._publish(rows)
-                if len(rows) < PAGE:
-                    break
+            if not wake.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), self.poll_interval)
+            self._signalled = False
+            wake.clear()
+            try:
+                while len(await self._read_and_publish()) == PAGE:
+                    pass
+            except Exception:  # the database may be briefly unreachable: retry on next poll
+                log.exception("firehose tail read failed")
+                await asyncio.sleep(self.poll_interval)
+
+    async def _read_and_publish(self) -> list[SeqEvent]:
+        rows = await asyncio.to_thread(self.views.seq_after, self.position, PAGE)
+        self._publish(rows)
+        return rows
 
     def _publish(self, rows: list[SeqEvent]) -> None:
-        for row in rows:
-            if row.seq <= self.position:
-                continue
-            self.position = row.seq
-            for subscriber in list(self._subscribers):
-                if not subscriber.offer(row.seq, row.frame):
-                    self._subscribers.discard(subscriber)
+        position = self.position
+        batch: Batch = [(row.seq, row.frame) for row in rows if row.seq > position]
+        if not batch:
+            return
+        self.position = batch[-1][0]
+        for subscription in tuple(self._live):
+            subscription.push(batch)
+
+    async def read_page(self, after: int) -> list[SeqEvent]:
+        """A page of the seq view after `after`, read off the event loop."""
+        return await asyncio.to_thread(self.views.seq_after, after, PAGE)
 
     # -- subscribing ---------------------------------------------------------------------
-    async def subscribe(self, cursor: int | None) -> AsyncIterator[bytes]:
-        """Frames for one subscriber: backfill after `cursor` (exclusive), then live."""
-        subscriber = Subscriber(self.max_queue)
+    async def subscribe(self, cursor: int | None) -> Subscription:
+        """Open a subscription (raises `FutureCursor` for a cursor past the current seq)."""
         if cursor is None:
-            self._subscribers.add(subscriber)
-        else:
-            async for frame in self._backfill(cursor, subscriber):
-                yield frame
-        try:
-            while True:
-                _seq, frame = await subscriber.queue.get()
-                if subscriber.overflowed:
-                    raise ConsumerTooSlow("the consumer could not keep up; reconnect with a cursor")
-                yield frame
-        finally:
-            self._subscribers.discard(subscriber)
+            subscription = Subscription(self, self.position, preamble=[], live=True)
+            self._open.add(subscription)
+            self.join(subscription)
+            return subscription
+        latest = self.position
+        if cursor > latest:
+            latest = max(latest, await asyncio.to_thread(self.views.max_seq))
+            if cursor > latest:
+                raise FutureCursor("Cursor in the future.")
+        start, preamble = await self._window_start(cursor, latest)
+        subscription = Subscription(self, start, preamble=preamble, live=False)
+        self._open.add(subscription)
+        return subscription
 
-    async def _backfill(self, cursor: int, subscriber: Subscriber) -> AsyncIterator[bytes]:
-        if cursor > self.position:
-            current = await asyncio.to_thread(self.views.max_seq)
-            if cursor > current:
-                raise FutureCursor("cursor is in the future")
-        oldest = await asyncio.to_thread(self._oldest_retained)
-        if oldest is not None and cursor < oldest - 1:
-            yield info_frame(
-                "OutdatedCursor", "requested cursor exceeded limit; possibly missing events"
-            )
-            cursor = oldest - 1
-        position = cursor
+    async def _window_start(self, cursor: int, latest: int) -> tuple[int, list[bytes]]:
+        """Where backfill starts, and the `OutdatedCursor` info if the cursor is too old."""
+        horizon = seq_time(self.clock() - self.retention)
+        oldest = await asyncio.to_thread(self.views.min_seq_since, horizon)
+        if oldest is None:  # nothing inside the window: what follows the cursor is gone
+            if cursor < latest:
+                return latest, [info_frame("OutdatedCursor", OUTDATED_MESSAGE)]
+            return cursor, []
+        if cursor < oldest - 1:
+            return oldest - 1, [info_frame("OutdatedCursor", OUTDATED_MESSAGE)]
+        return cursor, []
+
+    def join(self, subscription: Subscription) -> None:
+        """Add a caught-up subscription to the live set (synchronously: see `subscription`)."""
+        if subscription in self._open:
+            self._live.add(subscription)
+
+    def detach(self, subscription: Subscription) -> None:
+        """Forget a subscription that ended."""
+        self._live.discard(subscription)
+        self._open.discard(subscription)
+
+    # -- retention -------------------------------------------------------------------------
+    async def prune(self) -> int:
+        """Delete seq view rows older than the retention window now; return how many."""
+        if self.pruner is None:
+            return 0
+        horizon = seq_time(self.clock() - self.retention)
+        return await asyncio.to_thread(self.pruner.prune_seq_view, horizon)
+
+    async def _prune_loop(self) -> None:
         while True:
-            if position >= self.position:
-                self._subscribers.add(subscriber)  # same step as the check: no gap, no dup
-                return
-            rows = await asyncio.to_thread(self.views.seq_after, position, PAGE)
-            if not rows:
-                self._subscribers.add(subscriber)
-                return
-            for row in rows:
-                if row.seq > self.position:
-                    break
-                position = row.seq
-                yield row.frame
-
-    def _oldest_retained(self) -> int | None:
-        horizon = datetime.now(UTC) - self.retention
-        return self.views.min_seq_since(horizon.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+            try:
+                deleted = await self.prune()
+                if deleted:
+                    log.info("pruned %d seq view rows older than the retention window", deleted)
+            except Exception:
+                log.exception("seq view pruning failed")
+            await asyncio.sleep(self.prune_interval)

@@ -88,6 +88,16 @@ def encode(value: Value) -> bytes:
     return cbor2.dumps(value, canonical=not ordered, encoders=_ENCODERS)
 
 
+def encode_ordered(value: Value) -> bytes:
+    """Encode a value whose maps are already in canonical order, skipping the model walk.
+
+    For hot paths that build their own maps from validated parts (firehose frames): the
+    caller guarantees data-model types and canonical key order; tests hold the bytes equal
+    to `encode`.
+    """
+    return cbor2.dumps(value, encoders=_ENCODERS)
+
+
 def _decode_cid(value: object, immutable: bool) -> CID:
     if type(value) is not bytes or not value or value[0] != 0:
         raise InvalidCid("tag 42 must wrap bytes with a 0x00 multibase prefix")

@@ -34,11 +34,10 @@ class FrameOp:
     prev: CID | None
 
     def to_value(self) -> dict[str, Any]:
-        """The lexicon's repoOp object; `prev` only for updates and deletes."""
-        value: dict[str, Any] = {"action": self.action, "path": self.path, "cid": self.cid}
-        if self.prev is not None:
-            value["prev"] = self.prev
-        return value
+        """The lexicon's repoOp object in canonical key order; `prev` only when present."""
+        if self.prev is None:
+            return {"cid": self.cid, "path": self.path, "action": self.action}
+        return {"cid": self.cid, "path": self.path, "prev": self.prev, "action": self.action}
 
 
 def message_frame(kind: str, body: dict[str, Any]) -> bytes:
@@ -69,22 +68,23 @@ def commit_frame(
 ) -> bytes:
     """A `#commit` frame; `blocks` is the CAR slice (commit, new nodes/records, proof)."""
     too_big = len(ops) > MAX_OPS or len(blocks) > MAX_BLOCKS_BYTES
+    # Keys in DAG-CBOR order (length, then bytes) so the trusted encoder can skip the walk.
     body: dict[str, Any] = {
-        "seq": seq,
-        "rebase": False,
-        "tooBig": too_big,
-        "repo": repo,
-        "commit": commit,
+        "ops": [] if too_big else [op.to_value() for op in ops],
         "rev": rev,
+        "seq": seq,
+        "repo": repo,
+        "time": time,
+        "blobs": list(blobs),
         "since": since,
         "blocks": b"" if too_big else blocks,
-        "ops": [] if too_big else [op.to_value() for op in ops],
-        "blobs": list(blobs),
-        "time": time,
+        "commit": commit,
+        "rebase": False,
+        "tooBig": too_big,
     }
     if prev_data is not None:
         body["prevData"] = prev_data
-    return message_frame("#commit", body)
+    return _HEADERS["#commit"] + dag_cbor.encode_ordered(body)
 
 
 def sync_frame(*, seq: int, did: str, blocks: bytes, rev: str, time: str) -> bytes:

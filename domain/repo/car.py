@@ -189,6 +189,21 @@ def load_car(
     return reader.roots, BlockMap(reader)
 
 
+def read_slice(data: bytes, root: CID) -> list[tuple[CID, bytes]]:
+    """The verified blocks of a CAR whose only root must be `root` (a commit slice).
+
+    The header is compared with the one `root` must have instead of being decoded, which
+    is the hot path when projecting recorded commits; blocks are still hash-checked.
+    """
+    prefix = encode_header((root,))
+    if not data.startswith(prefix):
+        roots = read_car(data).roots
+        raise InvalidCar(f"CAR slice is rooted at {roots}, not {root}")
+    source = _Source(data)
+    source.pos = len(prefix)
+    return list(_read_blocks(source, MAX_BLOCK_SIZE, None))
+
+
 def _read_header(source: _Source, max_header_size: int) -> tuple[CID, ...]:
     length = source.read_varint()
     if length is None:
