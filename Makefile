@@ -36,6 +36,10 @@ test: lint typecheck contracts pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.codec
+	$(BIN)/python -m bench.mst
+	$(BIN)/python -m bench.commit
+	$(BIN)/python -m bench.store
+	$(BIN)/python -m bench.plc
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
