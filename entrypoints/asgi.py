@@ -16,7 +16,14 @@ from starlette.routing import BaseRoute, Mount, Route
 from adapters.http.account_routes import AccountRoutes
 from adapters.http.auth import BearerAuth
 from adapters.http.blob_routes import BlobRoutes
+from adapters.http.crawl_routes import CrawlAndImportRoutes
 from adapters.http.firehose import firehose_routes
+from adapters.http.rate_limit import (
+    AccountWriteLimiter,
+    IpRateLimitMiddleware,
+    Limit,
+    RateLimitedCommitter,
+)
 from adapters.http.repo_routes import RepoRoutes
 from adapters.http.server_routes import ServerDescription, server_routes
 from adapters.http.sync_routes import SyncRoutes
@@ -64,15 +71,32 @@ def build_app(services: Services) -> Starlette:
         did=settings.service_did, available_user_domains=settings.handle_domains
     )
     sync = SyncRoutes(services.reader, services.exporter)
+    committer: Any = services.committer
+    middleware = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=["*"],
+            allow_methods=["*"],
+            allow_headers=["*"],
+            max_age=86400,
+        )
+    ]
+    if settings.rate_limits:
+        points, window = settings.ip_rate_limit.split("/")
+        middleware.append(
+            Middleware(IpRateLimitMiddleware, limit=Limit(int(points), float(window)))
+        )
+        committer = RateLimitedCommitter(
+            committer, AccountWriteLimiter(Limit(5000, 3600), Limit(35000, 86400))
+        )
     routes: list[BaseRoute] = [
         *server_routes(description),
         *AccountRoutes(services.accounts, services.sessions, auth).routes(),
-        *RepoRoutes(
-            services.host, services.committer, services.reader, auth, services.validator
-        ).routes(),
+        *RepoRoutes(services.host, committer, services.reader, auth, services.validator).routes(),
         *sync.routes(),
         *BlobRoutes(services.blobs, auth, check_repo=sync.check_hosted).routes(),
         *firehose_routes(services.hub),
+        *CrawlAndImportRoutes(services.host, auth, services.extras["crawl_requests"]).routes(),
         *_identity_routes(services),
         *services.extras.get("routes", []),
     ]
@@ -92,15 +116,7 @@ def build_app(services: Services) -> Starlette:
     return Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[
-            Middleware(
-                CORSMiddleware,
-                allow_origins=["*"],
-                allow_methods=["*"],
-                allow_headers=["*"],
-                max_age=86400,
-            )
-        ],
+        middleware=middleware,
         exception_handlers={XrpcError: handle_xrpc_error, Exception: handle_unexpected},
     )
 

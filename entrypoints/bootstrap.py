@@ -10,10 +10,12 @@ from typing import Any
 import punq
 
 from adapters.blob.disk_blob_store import DiskBlobStore
+from adapters.http.relay_notifier import HttpRelayNotifier
 from adapters.lexicon_files import default_catalog
 from adapters.security.argon2_hasher import FAST_FOR_TESTS, OWASP, Argon2Hasher
 from adapters.security.jwt_hs256 import HS256Signer
 from adapters.storage.account_lookup import ViewAccountLookup
+from adapters.storage.crawl_requests import SqlCrawlRequests
 from adapters.storage.sql_blob_index import SqlBlobIndex
 from adapters.storage.sql_credential_store import SqlCredentialStore
 from adapters.storage.sql_key_store import SqlKeyStore, engine_for
@@ -21,6 +23,7 @@ from adapters.storage.sql_views import SqlViews
 from adapters.storage.store import Store, postgres_store, sqlite_store
 from application.accounts import AccountService
 from application.blobs import BlobService
+from application.crawlers import Crawlers
 from application.firehose.hub import FirehoseHub
 from application.lexicon_validator import LexiconRecordValidator
 from application.ports.did_registrar import DidRegistrar
@@ -88,12 +91,18 @@ def build_container(settings: Settings) -> punq.Container:
     engine = engine_for(store.dialect, store.conninfo, settings.db_schema)
     keys = SqlKeyStore(engine)
     hub = FirehoseHub(store.views)
+    crawlers = Crawlers(settings.relays, settings.hostname, HttpRelayNotifier())
+
+    def on_saved() -> None:
+        hub.notify()
+        crawlers.notify_of_update()
+
     host = RepoHost(
         store.env,
         blocks=store.views,
         keys=keys,
         clock=TidClock(clock_id=secrets.randbelow(1024)),
-        on_saved=hub.notify,
+        on_saved=on_saved,
     )
     lookup = ViewAccountLookup(store.views)
     sessions = SessionService(
@@ -104,7 +113,7 @@ def build_container(settings: Settings) -> punq.Container:
         time.time,
         service_did=settings.service_did,
     )
-    extras: dict[str, Any] = {}
+    extras: dict[str, Any] = {"crawl_requests": SqlCrawlRequests(engine)}
     accounts = AccountService(
         host,
         sessions,

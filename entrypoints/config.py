@@ -28,6 +28,10 @@ class Settings:
     fast_password_hashing: bool = field(
         default_factory=lambda: _env("FAST_PASSWORD_HASHING", "") in ("1", "true", "yes")
     )
+    rate_limits: bool = field(
+        default_factory=lambda: _env("RATE_LIMITS", "on").lower() not in ("off", "0", "no")
+    )
+    ip_rate_limit: str = field(default_factory=lambda: _env("IP_RATE_LIMIT", "3000/300"))
     relays: tuple[str, ...] = field(
         default_factory=lambda: tuple(r for r in _env("RELAYS", "").split(",") if r)
     )
