@@ -4,8 +4,9 @@ Both sides build a 100k-record tree one record at a time and then apply 10k rand
 each write producing its new root and storing its new blocks (quire: `put` + `flush` into
 a dict-backed store; atmst: `NodeWrangler.put_record` over its `MemoryBlockStore`). quire
 runs with its default node cache and again with atmst's 1024-node LRU for a like-for-like
-ratio. Then: quire's sorted bulk load, and the latency of one insert into a 100k-record
-tree (tree update + new blocks collected), the MST share of a commit.
+ratio. Then: quire's sorted bulk load, a streamed CAR export of the 100k-record repo, and
+the latency of one insert into a 100k-record tree (tree update + new blocks collected),
+the MST share of a commit.
 
 Run: `.venv/bin/python -m bench.mst`
 """
@@ -14,11 +15,11 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
 
 from bench._timing import percentile, report
 from domain.data.cid import CID
 from domain.repo.block_map import BlockMap
+from domain.repo.car import write_car
 from domain.repo.mst import DEFAULT_CACHE_NODES, Mst, NodeStore
 
 RECORDS = 100_000
@@ -36,6 +37,11 @@ _COLLECTIONS = (
 Workload = tuple[list[tuple[str, CID]], list[tuple[str, CID]]]
 
 
+def record_bytes(n: int) -> bytes:
+    """Stand-in record content of a typical size (~250 bytes)."""
+    return f"record {n:06d} ".encode() * 18
+
+
 def workload(seed: int = 7) -> Workload:
     """100k distinct realistic record paths with values, and 10k updates of random ones."""
     rnd = random.Random(seed)
@@ -44,18 +50,12 @@ def workload(seed: int = 7) -> Workload:
     while len(paths) < RECORDS:
         rkey = "3" + "".join(rnd.choice(_TID_CHARS) for _ in range(12))
         paths.add(f"{rnd.choice(names)}/{rkey}")
-    records = [(path, CID.for_dag_cbor(f"record {n}".encode())) for n, path in enumerate(paths)]
+    records = [(path, CID.for_dag_cbor(record_bytes(n))) for n, path in enumerate(sorted(paths))]
     rnd.shuffle(records)
     updates = [
         (rnd.choice(records)[0], CID.for_dag_cbor(f"update {n}".encode())) for n in range(UPDATES)
     ]
     return records, updates
-
-
-def _timed(run: Callable[[], object]) -> tuple[float, object]:
-    start = time.perf_counter()
-    result = run()
-    return time.perf_counter() - start, result
 
 
 class MemoryStore:
@@ -83,10 +83,12 @@ def bench_quire(work: Workload, capacity: int) -> tuple[float, float, CID]:
     """(build keys/s, update keys/s, final root) for quire with a node cache of `capacity`."""
     records, updates = work
     store = MemoryStore()
-    tree = Mst.empty(NodeStore(store, capacity))
-    build_time, tree = _timed(lambda: quire_writes(records, tree, store))  # type: ignore[assignment]
-    update_time, tree = _timed(lambda: quire_writes(updates, tree, store))  # type: ignore[assignment]
-    return len(records) / build_time, len(updates) / update_time, tree.root
+    start = time.perf_counter()
+    tree = quire_writes(records, Mst.empty(NodeStore(store, capacity)), store)
+    built = time.perf_counter()
+    tree = quire_writes(updates, tree, store)
+    done = time.perf_counter()
+    return len(records) / (built - start), len(updates) / (done - built), tree.root
 
 
 def bench_atmst(work: Workload) -> tuple[float, float, CID]:
@@ -108,9 +110,12 @@ def bench_atmst(work: Workload) -> tuple[float, float, CID]:
 
     build = [(key, cbrrr.CID(value.raw)) for key, value in records]
     update = [(key, cbrrr.CID(value.raw)) for key, value in updates]
-    build_time, _ = _timed(lambda: writes(build))
-    update_time, _ = _timed(lambda: writes(update))
-    return len(build) / build_time, len(update) / update_time, CID(bytes(root))
+    start = time.perf_counter()
+    writes(build)
+    built = time.perf_counter()
+    writes(update)
+    done = time.perf_counter()
+    return len(build) / (built - start), len(update) / (done - built), CID(bytes(root))
 
 
 def bench_side_by_side(work: Workload) -> None:
@@ -143,11 +148,24 @@ def bench_bulk_load(work: Workload) -> Mst:
     """Sorted bulk load of the 100k records (build + hash + collect every block)."""
     records, _ = work
     store = MemoryStore()
-    elapsed, tree = _timed(lambda: Mst.build(NodeStore(store), records))
-    flush_time, blocks = _timed(tree.flush)  # type: ignore[attr-defined]
-    store.put_blocks(blocks)  # type: ignore[arg-type]
-    report("mst_bulk_load_100k_quire", len(records) / (elapsed + flush_time), "keys/s")
-    return tree  # type: ignore[return-value]
+    start = time.perf_counter()
+    tree = Mst.build(NodeStore(store), records)
+    store.put_blocks(tree.flush())
+    report("mst_bulk_load_100k_quire", len(records) / (time.perf_counter() - start), "keys/s")
+    return tree
+
+
+def bench_car_export(tree: Mst) -> None:
+    """Stream the 100k-record repo as a CAR: nodes pre-order, records inline (MB/s)."""
+    records = MemoryStore()
+    records.blocks.update(
+        (CID.for_dag_cbor(record_bytes(n)).raw, record_bytes(n)) for n in range(RECORDS)
+    )
+    start = time.perf_counter()
+    size = sum(len(chunk) for chunk in write_car(tree.root, tree.car_blocks(records)))
+    elapsed = time.perf_counter() - start
+    report("mst_car_export_100k_quire", size / elapsed / 1e6, "MB/s")
+    report("mst_car_export_100k_quire_records", RECORDS / elapsed, "records/s")
 
 
 def bench_single_insert(tree: Mst) -> None:
@@ -173,6 +191,7 @@ def main() -> None:
     work = workload()
     bench_side_by_side(work)
     tree = bench_bulk_load(work)
+    bench_car_export(tree)
     bench_single_insert(tree)
 
 

@@ -4,7 +4,7 @@ A tree is a root node plus a `NodeStore` that loads other nodes by CID through a
 `BlockReader`, keeping decoded nodes in a bounded LRU, so a repository of a million records
 is never in memory. Mutations copy only the nodes on the touched path and return a new
 `Mst`; new nodes are plain in-memory objects until someone needs a CID, so a batch of writes
-hashes each new node once. `flush` then hands back exactly the blocks the caller must store.
+hashes each new node once. `flush` then hands back the blocks of the nodes writes created.
 
 Every node sits at a known height: the root's is its keys' height and a subtree is always
 one below its parent, so no operation has to load a node just to learn where it belongs.
@@ -41,11 +41,11 @@ class NodeStore:
         """The node `ref` stands for, checked to fit at `height` (raises `MissingBlock`)."""
         if type(ref) is Node:
             return ref
-        node = self._cache.get(ref)  # type: ignore[arg-type]
+        node = self._cache.get(ref)
         if node is None:
-            node = self._fetch(ref)  # type: ignore[arg-type]
+            node = self._fetch(ref)
         else:
-            self._cache.move_to_end(ref)  # type: ignore[arg-type]
+            self._cache.move_to_end(ref)
         if node.height != height:
             check_position(node, height)
         return node
@@ -56,23 +56,23 @@ class NodeStore:
         check_position(node, node.height, root=True)
         return node
 
-    def remember(self, node: Node) -> None:
-        """Cache a node whose block is stored (loaded or flushed)."""
-        cache = self._cache
-        cache[node.link] = node
-        if len(cache) > self.capacity:
-            cache.popitem(last=False)
+    def flush(self, root: Node) -> BlockMap:
+        """Blocks of the unstored nodes under `root`, which from now on count as stored.
 
-    def adopt(self, nodes: list[Node]) -> None:
-        """Cache flushed nodes, given parents first; parents end up most recently used."""
-        cache = self._cache
-        for node in reversed(nodes):
-            cache[node.link] = node
-        while len(cache) > self.capacity:
-            cache.popitem(last=False)
+        They join the cache and are referred to by CID, so the caller must put the blocks
+        where `reader` finds them before the cache could evict them.
+        """
+        blocks = BlockMap()
+        _collect(self._cache, root, blocks)
+        root.detach()
+        self._trim()
+        return blocks
 
     def __contains__(self, link: object) -> bool:
         return link in self._cache
+
+    def __len__(self) -> int:
+        return len(self._cache)
 
     def _fetch(self, link: bytes) -> Node:
         cid = CID(link)
@@ -80,8 +80,14 @@ class NodeStore:
         if data is None:
             raise MissingBlock(cid)
         node = decode_node(data, link)
-        self.remember(node)
+        self._cache[link] = node
+        self._trim()
         return node
+
+    def _trim(self) -> None:
+        cache = self._cache
+        while len(cache) > self.capacity:
+            cache.popitem(last=False)
 
 
 def _empty_node() -> Node:
@@ -193,6 +199,14 @@ class Mst:
         for link, data in _node_blocks(self.store, self._root, self._height):
             yield CID(link), data
 
+    def car_blocks(self, records: BlockReader) -> Iterator[tuple[CID, bytes]]:
+        """Nodes and records in the spec's streamable CAR order (pre-order, records inline).
+
+        Each node, then its left subtree, then per entry the record and its right subtree.
+        Records `records` lacks are left out, as a repo may link to blocks it does not hold.
+        """
+        return _car_blocks(self.store, self._root, self._height, records)
+
     # -- writes ----------------------------------------------------------------------
     def put(self, key: str, value: CID) -> Mst:
         """The tree with `key` set to `value` (inserted or replaced)."""
@@ -217,23 +231,19 @@ class Mst:
             return Mst.empty(self.store)
         height = self._height
         while not node.keys:  # trim key-less nodes from the top
+            below = node.subs[0]
+            assert below is not None, "a key-less node inside a tree has a subtree"
             height -= 1
-            node = self.store.load(node.subs[0], height)  # type: ignore[arg-type]
+            node = self.store.load(below, height)
         return Mst(self.store, node, height)
 
     def flush(self) -> BlockMap:
         """Hash pending nodes and return the blocks not yet handed out, parents first.
 
         The caller must store them where `store.reader` finds them: afterwards the tree
-        refers to them by CID only, so memory holds nothing but the LRU.
+        refers to them by CID only, so memory holds nothing but the root and the LRU.
         """
-        nodes = _unstored(self.store, self._root)
-        blocks = BlockMap((CID(node.link), node.data) for node in nodes)
-        for node in nodes:
-            node.detach()
-        self._root.detach()
-        self.store.adopt(nodes)
-        return blocks
+        return self.store.flush(self._root)
 
     def _grow(self, raw: bytes, value: bytes, wanted: int) -> Mst:
         """Insert a key above the root: split the tree around it, pad the halves upward."""
@@ -270,13 +280,11 @@ def _put(
     index = bisect_left(keys, key)
     if height > layer:
         child = _put(store, subs[index], height - 1, key, value, layer)
-        if child is None:
-            return None
-        return Node(keys, vals, (*subs[:index], child, *subs[index + 1 :]), height, node.kparts)
+        return None if child is None else node.with_sub(index, child)
     if index < len(keys) and keys[index] == key:
         if vals[index] == value:
             return None
-        return Node(keys, (*vals[:index], value, *vals[index + 1 :]), subs, height, node.kparts)
+        return node.with_val(index, value)
     left, right = _split(store, subs[index], height - 1, key)
     return Node(
         (*keys[:index], key, *keys[index:]),
@@ -319,7 +327,7 @@ def _delete(store: NodeStore, ref: Ref, height: int, key: bytes, layer: int) -> 
         child = _delete(store, subs[index], height - 1, key, layer)
         if child is None and not keys:
             return None
-        return Node(keys, vals, (*subs[:index], child, *subs[index + 1 :]), height, node.kparts)
+        return node.with_sub(index, child)
     if index == len(keys) or keys[index] != key:
         raise KeyError(key.decode("ascii"))
     merged = _merge(store, subs[index], subs[index + 1], height - 1)
@@ -392,24 +400,43 @@ def _node_blocks(store: NodeStore, ref: Node | bytes, height: int) -> Iterator[t
             yield from _node_blocks(store, sub, height - 1)
 
 
-def _unstored(store: NodeStore, root: Node) -> list[Node]:
-    """The unstored nodes reachable from `root`, parents first, left to right.
+def _car_blocks(
+    store: NodeStore, ref: Node | bytes, height: int, records: BlockReader
+) -> Iterator[tuple[CID, bytes]]:
+    node = store.load(ref, height)
+    yield CID(node.link), node.data
+    subs = node.subs
+    if subs[0] is not None:
+        yield from _car_blocks(store, subs[0], height - 1, records)
+    for index, value in enumerate(node.vals):
+        cid = CID(value)
+        data = records.get_block(cid)
+        if data is not None:
+            yield cid, data
+        sub = subs[index + 1]
+        if sub is not None:
+            yield from _car_blocks(store, sub, height - 1, records)
 
-    A node whose CID the store already holds (a rebuilt copy of a stored node, as after a
-    put and a delete of the same key) is not new, and neither is anything below it.
+
+def _collect(cache: OrderedDict[bytes, Node], node: Node, blocks: BlockMap) -> None:
+    """Emit the unstored nodes under `node`, parents first, then refer to them by CID.
+
+    Every node a write created counts, even one equal to a node some tree already has (a
+    put undone by a delete, or another repository's identical subtree): a spare block is
+    harmless in a commit's slice, a missing one breaks it. Children are cached before their
+    parents, so upper nodes stay the most recently used.
     """
-    found: list[Node] = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.stored:
-            continue
-        node.stored = True
-        if node.link in store:
-            continue
-        found.append(node)
-        stack.extend(sub for sub in reversed(node.subs) if type(sub) is Node)
-    return found
+    if node.stored:
+        return
+    node.stored = True
+    link = node.link
+    blocks.set(CID(link), node.data)
+    subs = node.subs
+    for sub in subs:
+        if type(sub) is Node:
+            _collect(cache, sub, blocks)
+    node.subs = tuple([sub.link if type(sub) is Node else sub for sub in subs])
+    cache[link] = node
 
 
 class _Builder:

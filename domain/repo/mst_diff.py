@@ -75,8 +75,10 @@ def mst_diff(old: Mst | None, new: Mst) -> MstDiff:
     old_leaves: dict[bytes, bytes] = {}
     new_leaves: dict[bytes, bytes] = {}
     old_layers: dict[int, _Layer] = {}
+    old_store = new.store
     if old is not None:
         old_layers[old.height] = {old.root_node.link: old.root_node}
+        old_store = old.store
     new_layers: dict[int, _Layer] = {new.height: {new.root_node.link: new.root_node}}
     for height in range(max(new.height, old.height if old else 0), -1, -1):
         before = old_layers.pop(height, {})
@@ -85,7 +87,7 @@ def mst_diff(old: Mst | None, new: Mst) -> MstDiff:
             del before[link], after[link]
         for link, ref in before.items():
             diff.removed_nodes.append(CID(link))
-            node = old.store.load(ref, height)  # type: ignore[union-attr]
+            node = old_store.load(ref, height)
             _open(node, old_leaves, old_layers.setdefault(height - 1, {}))
         for link, ref in after.items():
             node = new.store.load(ref, height)
@@ -106,15 +108,14 @@ def _open(node: Node, leaves: dict[bytes, bytes], below: _Layer) -> None:
 def _record_ops(diff: MstDiff, old: dict[bytes, bytes], new: dict[bytes, bytes]) -> None:
     for key in sorted(old.keys() | new.keys()):
         prev, cid = old.get(key), new.get(key)
-        if prev == cid:
-            continue
         text = key.decode("ascii")
-        if prev is None:
-            diff.creates.append(LeafCreate(text, CID(cid)))  # type: ignore[arg-type]
-        elif cid is None:
+        if prev is not None and cid is not None:
+            if prev != cid:
+                diff.updates.append(LeafUpdate(text, CID(prev), CID(cid)))
+        elif cid is not None:
+            diff.creates.append(LeafCreate(text, CID(cid)))
+        elif prev is not None:
             diff.deletes.append(LeafDelete(text, CID(prev)))
-        else:
-            diff.updates.append(LeafUpdate(text, CID(prev), CID(cid)))
     added = {op.cid for op in diff.creates} | {op.cid for op in diff.updates}
     dropped = {op.prev for op in diff.deletes} | {op.prev for op in diff.updates}
     diff.new_leaf_cids = added - dropped

@@ -73,17 +73,19 @@ def _undo(tree: Mst, op: RepoOp) -> Mst:
     """Apply one op in reverse, after checking it agrees with the tree."""
     current = tree.get(op.path)
     if op.action == "create":
-        _expect(op, current == op.cid and op.cid is not None)
+        if op.cid is None or current != op.cid:
+            raise _disagrees(op)
         return tree.delete(op.path)
     if op.action == "update":
-        _expect(op, current == op.cid and op.cid is not None and op.prev is not None)
-        return tree.put(op.path, op.prev)  # type: ignore[arg-type]
-    if op.action == "delete":
-        _expect(op, current is None and op.cid is None and op.prev is not None)
-        return tree.put(op.path, op.prev)  # type: ignore[arg-type]
-    raise InvertError(f"unknown op action {op.action!r}")
+        agrees = op.cid is not None and current == op.cid
+    elif op.action == "delete":
+        agrees = op.cid is None and current is None
+    else:
+        raise InvertError(f"unknown op action {op.action!r}")
+    if not agrees or op.prev is None:
+        raise _disagrees(op)
+    return tree.put(op.path, op.prev)
 
 
-def _expect(op: RepoOp, holds: bool) -> None:
-    if not holds:
-        raise InvertError(f"{op.action} of {op.path} does not match the commit's tree")
+def _disagrees(op: RepoOp) -> InvertError:
+    return InvertError(f"{op.action} of {op.path} does not match the commit's tree")

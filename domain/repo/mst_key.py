@@ -14,7 +14,9 @@ from typing import Final
 from domain.repo.errors import RepoError
 
 MAX_KEY_BYTES: Final = 1024
-_VALID_KEY: Final = re.compile(rb"(?!\.\.?/)[a-zA-Z0-9_~\-:.]+/(?!\.\.?\Z)[a-zA-Z0-9_~\-:.]+")
+KEY_PATTERN: Final = re.compile(  # two segments; neither may be `.` or `..`
+    rb"(?!\.\.?/)[a-zA-Z0-9_~\-:.]+/(?!\.\.?\Z)[a-zA-Z0-9_~\-:.]+"
+)
 
 
 class InvalidMstKey(RepoError):
@@ -30,7 +32,7 @@ def is_valid_key(key: bytes) -> bool:
 
     The repository spec additionally rules out the path segments `.` and `..`.
     """
-    return len(key) <= MAX_KEY_BYTES and _VALID_KEY.fullmatch(key) is not None
+    return len(key) <= MAX_KEY_BYTES and KEY_PATTERN.fullmatch(key) is not None
 
 
 def key_bytes(key: str | bytes) -> bytes:
@@ -49,7 +51,7 @@ def key_bytes(key: str | bytes) -> bytes:
 
 
 def key_height(key: bytes) -> int:
-    """Leading zero bits of sha256(key) divided by two, rounded down (the key's layer)."""
+    """Leading zero bits of sha256(key) // 2: the key's layer (reference `leadingZerosOnHash`)."""
     digest = int.from_bytes(sha256(key).digest(), "big")
     return (256 - digest.bit_length()) >> 1
 

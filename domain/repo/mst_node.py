@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from hashlib import sha256
-from typing import Any, Final, Union
+from typing import Any, Final, Union, final
 
 from domain.data.cid import CID
 from domain.data.errors import InvalidCid
 from domain.repo.errors import RepoError
-from domain.repo.mst_key import common_prefix_len, is_valid_key, key_height
+from domain.repo.mst_key import KEY_PATTERN, MAX_KEY_BYTES, common_prefix_len
 
 Ref = Union["Node", bytes, None]
 """A subtree: an in-memory node, the binary CID of a stored node, or None for none."""
@@ -56,16 +56,16 @@ class InvalidMstNode(RepoError):
     """Bytes are not a valid MST node, or a node does not fit where the tree places it."""
 
 
+@final
 class Node:
     """An MST node; its bytes and CID are computed once, on first use.
 
     `stored` marks nodes whose block is already in (or handed to) the block store: loaded
     nodes and nodes returned by `Mst.flush`. `height` is -1 for a node without keys, whose
-    layer only its parent knows. `kparts` caches each entry's key and prefix encoding; a
-    copy that keeps the same keys (the usual path copy) passes it on and skips that work.
+    layer only its parent knows.
     """
 
-    __slots__ = ("_data", "_link", "height", "keys", "kparts", "stored", "subs", "vals")
+    __slots__ = ("_data", "_link", "_patch", "height", "keys", "stored", "subs", "vals")
 
     def __init__(
         self,
@@ -73,16 +73,35 @@ class Node:
         vals: tuple[bytes, ...],
         subs: tuple[Ref, ...],
         height: int,
-        kparts: tuple[bytes, ...] | None = None,
     ) -> None:
         self.keys = keys
         self.vals = vals
         self.subs = subs
         self.height = height
-        self.kparts = kparts
         self.stored = False
         self._link: bytes | None = None
         self._data: bytes | None = None
+        self._patch: tuple[bytes, bytes, bytes | None, int] | None = None
+
+    def with_sub(self, index: int, sub: Ref) -> Node:
+        """A copy with `subs[index]` replaced: the path copy every write makes."""
+        subs = self.subs
+        node = Node(self.keys, self.vals, (*subs[:index], sub, *subs[index + 1 :]), self.height)
+        old = subs[index]
+        if type(old) is Node:
+            old = old._link
+        if self._data is not None and old is not None:
+            node._patch = (self._data, old, None, index)
+        return node
+
+    def with_val(self, index: int, val: bytes) -> Node:
+        """A copy with `vals[index]` replaced (a record update)."""
+        vals = self.vals
+        node = Node(self.keys, (*vals[:index], val, *vals[index + 1 :]), self.subs, self.height)
+        old = vals[index]
+        if self._data is not None and len(old) == len(val) == 36:
+            node._patch = (self._data, old, val, -1)
+        return node
 
     @property
     def link(self) -> bytes:
@@ -102,15 +121,33 @@ class Node:
         """The node's canonical DAG-CBOR bytes."""
         data = self._data
         if data is None:
-            kparts = self.kparts
-            if kparts is None:
-                kparts = self.kparts = key_parts(self.keys)
-            data = self._data = encode_node(kparts, self.vals, self.subs)
+            if self._patch is not None:
+                data = self._patched()
+            if data is None:
+                data = encode_node(self.keys, self.vals, self.subs)
+            self._data = data
         return data
+
+    def _patched(self) -> bytes | None:
+        """A path copy's bytes: its source's bytes with the one changed 36-byte link swapped.
+
+        This replaces a re-encode by one C-level search; it is used only when the old link
+        occurs exactly once (a record value could share a subtree's CID), otherwise None.
+        """
+        patch, self._patch = self._patch, None
+        if patch is None:
+            return None
+        source, old, new, index = patch
+        if new is None:
+            sub = self.subs[index]
+            new = sub.link if type(sub) is Node else sub
+        if new is None or source.count(old) != 1:
+            return None
+        return source.replace(old, new)
 
     def sub_links(self) -> tuple[bytes | None, ...]:
         """`subs` as binary CIDs (hashing in-memory subtrees)."""
-        return tuple(sub.link if type(sub) is Node else sub for sub in self.subs)  # type: ignore[union-attr,misc]
+        return tuple([sub.link if type(sub) is Node else sub for sub in self.subs])
 
     def detach(self) -> None:
         """Replace in-memory subtrees by their CIDs so memory holds only this node."""
@@ -122,7 +159,7 @@ class Node:
 
 def link_of(ref: Node | bytes) -> bytes:
     """The binary CID a subtree reference stands for."""
-    return ref.link if type(ref) is Node else ref  # type: ignore[union-attr,return-value]
+    return ref.link if type(ref) is Node else ref
 
 
 # -- encoding ---------------------------------------------------------------------------
@@ -134,41 +171,34 @@ def _tagged(prefix: bytes, raw: bytes) -> bytes:
     return prefix + b"\xd8\x2a" + _head(2, len(raw) + 1) + b"\x00" + raw
 
 
-def key_parts(keys: Sequence[bytes]) -> tuple[bytes, ...]:
-    """Per entry, the encoded `k` and `p` fields: the part of a node that depends on keys."""
-    parts = []
+def encode_node(keys: Sequence[bytes], vals: Sequence[bytes], subs: Sequence[Ref]) -> bytes:
+    """Canonical DAG-CBOR of a node; byte-identical to `dag_cbor.encode` of its dict form.
+
+    Map keys are written in canonical order: `e` before `l`; `k`, `p`, `t`, `v`. The shared
+    prefix is found by XOR-ing the keys as big integers (C speed, no per-byte loop).
+    """
+    count = len(keys)
+    out = [_E_HEAD[count] if count < _TABLE else b"\xa2\x61e" + _head(4, count)]
+    append = out.append
     prev = b""
-    for key in keys:
+    for index, key in enumerate(keys):
         size = min(len(prev), len(key))
         diff = int.from_bytes(prev[:size], "big") ^ int.from_bytes(key[:size], "big")
         shared = size - ((diff.bit_length() + 7) >> 3)
         suffix = key[shared:]
         if len(suffix) < _TABLE and shared < _TABLE:
-            parts.append(_K_HEAD[len(suffix)] + suffix + _P_ITEM[shared])
+            append(_K_HEAD[len(suffix)])
+            append(suffix)
+            append(_P_ITEM[shared])
         else:
-            parts.append(
-                b"\xa4\x61k" + _head(2, len(suffix)) + suffix + b"\x61p" + _head(0, shared)
-            )
+            append(b"\xa4\x61k" + _head(2, len(suffix)) + suffix + b"\x61p" + _head(0, shared))
         prev = key
-    return tuple(parts)
-
-
-def encode_node(kparts: Sequence[bytes], vals: Sequence[bytes], subs: Sequence[Ref]) -> bytes:
-    """Canonical DAG-CBOR of a node; byte-identical to `dag_cbor.encode` of its dict form.
-
-    Map keys are written in canonical order: `e` before `l`; `k`, `p`, `t`, `v`.
-    """
-    count = len(kparts)
-    out = [_E_HEAD[count] if count < _TABLE else b"\xa2\x61e" + _head(4, count)]
-    append = out.append
-    for index, kpart in enumerate(kparts):
-        append(kpart)
         sub = subs[index + 1]
         if sub is None:
             append(_NO_T)
         else:
             append(_T_LINK)
-            append(sub.link if type(sub) is Node else sub)  # type: ignore[union-attr,arg-type]
+            append(sub.link if type(sub) is Node else sub)
         raw = vals[index]
         if len(raw) == 36:
             append(_V_LINK)
@@ -180,7 +210,7 @@ def encode_node(kparts: Sequence[bytes], vals: Sequence[bytes], subs: Sequence[R
         append(b"\x61l\xf6")
     else:
         append(b"\x61l" + _LINK_36)
-        append(left.link if type(left) is Node else left)  # type: ignore[union-attr,arg-type]
+        append(left.link if type(left) is Node else left)
     return b"".join(out)
 
 
@@ -262,93 +292,94 @@ def decode_node(data: bytes, link: bytes | None = None) -> Node:
     data = bytes(data)
     try:
         count, pos = _head_arg(data, _expect(data, 0, b"\xa2\x61e"), 4)
-        keys, vals, subs, kparts, pos = _entries(data, pos, count)
+        prefixes, suffixes, vals, subs, pos = _entries(data, pos, count)
         subs[0], pos = _read_node_link(data, _expect(data, pos, b"\x61l"), "l")
     except IndexError as exc:
         raise _shape("truncated") from exc
-    if len(keys) != count or pos != len(data):
+    if len(vals) != count or pos != len(data):
         raise _shape("entry count or trailing bytes")
-    node = Node(tuple(keys), tuple(vals), tuple(subs), _height_of(keys, subs), tuple(kparts))
+    keys, height = _keys(prefixes, suffixes)
+    if height == 0 and any(sub is not None for sub in subs):
+        raise InvalidMstNode("a node at height 0 has a subtree")
+    node = Node(tuple(keys), tuple(vals), tuple(subs), height)
     node.stored = True
     node._data = data
     node._link = link
     return node
 
 
-_Entries = tuple[list[bytes], list[bytes], list[bytes | None], list[bytes], int]
+_Entries = tuple[list[int], list[bytes], list[bytes], list[bytes | None], int]
 
 
 def _entries(data: bytes, pos: int, count: int) -> _Entries:
     """Parse `count` entries; the common one-byte heads and blessed links are inlined."""
-    keys: list[bytes] = []
+    prefixes: list[int] = []
+    suffixes: list[bytes] = []
     vals: list[bytes] = []
     subs: list[bytes | None] = [None]
-    kparts: list[bytes] = []
-    prev = b""
     for _ in range(min(count, len(data))):
-        start = pos
         head = data[pos + 3]
         if data[pos : pos + 3] == b"\xa4\x61k" and 0x40 <= head < 0x58:
             size, pos = head - 0x40, pos + 4
         else:
             size, pos = _head_arg(data, _expect(data, pos, b"\xa4\x61k"), 2)
-        suffix = data[pos : pos + size]
-        pos = _expect(data, pos + size, b"\x61p")
-        head = data[pos]
+        suffixes.append(data[pos : pos + size])
+        pos += size
+        head = data[pos + 2]
+        if data[pos : pos + 2] != b"\x61p":
+            raise _shape(f"expected `p` at byte {pos}")
         if head < 24:
-            prefix, pos = head, pos + 1
-        elif head == 24 and data[pos + 1] >= 24:
-            prefix, pos = data[pos + 1], pos + 2
+            prefixes.append(head)
+            pos += 3
+        elif head == 24 and data[pos + 3] >= 24:
+            prefixes.append(data[pos + 3])
+            pos += 4
         else:
-            prefix, pos = _head_arg(data, pos, 0)
-        kparts.append(data[start:pos])
+            prefix, pos = _head_arg(data, _expect(data, pos, b"\x61p"), 0)
+            prefixes.append(prefix)
         if data[pos : pos + 3] == _NO_T:
-            sub: bytes | None = None
+            subs.append(None)
             pos += 3
         elif data[pos : pos + 11] == _T_NODE and pos + 43 <= len(data):
-            sub, pos = data[pos + 7 : pos + 43], pos + 43
+            subs.append(data[pos + 7 : pos + 43])
+            pos += 43
         else:
             sub, pos = _read_node_link(data, _expect(data, pos, b"\x61t"), "t")
+            subs.append(sub)
         if data[pos : pos + 11] == _V_NODE and pos + 43 <= len(data):
-            val: bytes | None = data[pos + 7 : pos + 43]
+            vals.append(data[pos + 7 : pos + 43])
             pos += 43
         else:
             val, pos = _read_link(data, _expect(data, pos, b"\x61v"))
             if val is None:
                 raise InvalidMstNode("entry value `v` may not be null")
-        prev = _next_key(prev, prefix, suffix, first=not keys)
-        keys.append(prev)
-        assert val is not None
-        vals.append(val)
-        subs.append(sub)
-    return keys, vals, subs, kparts, pos
+            vals.append(val)
+    return prefixes, suffixes, vals, subs, pos
 
 
-def _next_key(prev: bytes, prefix: int, suffix: bytes, *, first: bool) -> bytes:
-    """Rebuild an entry's key from the previous one, checking prefix, order and syntax."""
-    if prefix > len(prev):
-        raise InvalidMstNode("prefix length longer than the previous key")
-    if prefix < len(prev) and suffix[:1] == prev[prefix : prefix + 1]:
-        raise InvalidMstNode("prefix length is not the whole shared prefix")
-    key = prev[:prefix] + suffix
-    if not first and key <= prev:
-        raise InvalidMstNode("keys are not in strictly increasing order")
-    if not is_valid_key(key):
-        raise InvalidMstNode(f"invalid key {key!r:.80}")
-    return key
-
-
-def _height_of(keys: list[bytes], subs: list[bytes | None]) -> int:
-    """The height all keys share (-1 without keys); a height-0 node has no subtrees."""
-    if not keys:
-        return -1
-    height = key_height(keys[0])
-    for key in keys[1:]:
-        if key_height(key) != height:
-            raise InvalidMstNode("keys of one node have different heights")
-    if height == 0 and any(sub is not None for sub in subs):
-        raise InvalidMstNode("a node at height 0 has a subtree")
-    return height
+def _keys(prefixes: list[int], suffixes: list[bytes]) -> tuple[list[bytes], int]:
+    """Rebuild the keys, checking prefixes, order, syntax and one shared height (-1: none)."""
+    keys: list[bytes] = []
+    prev = b""
+    height = -1
+    for prefix, suffix in zip(prefixes, suffixes, strict=True):
+        if prefix > len(prev):
+            raise InvalidMstNode("prefix length longer than the previous key")
+        if prefix < len(prev) and suffix[:1] == prev[prefix : prefix + 1]:
+            raise InvalidMstNode("prefix length is not the whole shared prefix")
+        key = prev[:prefix] + suffix
+        if keys and key <= prev:
+            raise InvalidMstNode("keys are not in strictly increasing order")
+        if len(key) > MAX_KEY_BYTES or KEY_PATTERN.fullmatch(key) is None:
+            raise InvalidMstNode(f"invalid key {key!r:.80}")
+        digest = int.from_bytes(sha256(key).digest(), "big")
+        if height != (256 - digest.bit_length()) >> 1:
+            if keys:
+                raise InvalidMstNode("keys of one node have different heights")
+            height = (256 - digest.bit_length()) >> 1
+        keys.append(key)
+        prev = key
+    return keys, height
 
 
 def check_position(node: Node, height: int, *, root: bool = False) -> None:

@@ -13,6 +13,7 @@ from domain.repo.block_map import BlockMap
 from domain.repo.block_reader import MissingBlock
 from domain.repo.mst import Mst, NodeStore
 from domain.repo.mst_key import InvalidMstKey
+from domain.repo.mst_node import decode_node
 
 LEAF = CID.parse("bafyreie5cvv4h45feadgeuwhbcutmh6t2ceseocckahdoe6uat64zmz454")
 P = "com.example.record/"
@@ -260,7 +261,7 @@ def test_node_cache_is_bounded() -> None:
     blocks, root, _ = _stored_tree(3000)
     store = NodeStore(blocks, capacity=50)
     assert len(list(Mst.load(store, root).walk())) == 3000
-    assert len(store._cache) <= 50
+    assert len(store) <= 50
 
 
 def test_flush_hands_out_exactly_the_new_nodes_once() -> None:
@@ -276,10 +277,23 @@ def test_flush_hands_out_exactly_the_new_nodes_once() -> None:
     assert list(reloaded.walk()) == list(changed.walk())
 
 
-def test_put_then_delete_in_one_batch_flushes_no_blocks() -> None:
-    blocks, root, _ = _stored_tree(500)
+def test_put_then_delete_in_one_batch_flushes_only_blocks_the_store_has() -> None:
+    blocks, root, height = _stored_tree(500)
     tree = Mst.load(blocks, root)
-    assert len(tree.put("coll/zzz", LEAF).delete("coll/zzz").flush()) == 0
+    reverted = tree.put("coll/zzz", LEAF).delete("coll/zzz")
+    flushed = reverted.flush()
+    assert reverted.root == root
+    assert len(flushed) <= height + 1
+    assert all(cid in blocks for cid in flushed)
+
+
+def test_flush_never_leaves_out_a_node_another_tree_shares() -> None:
+    store = NodeStore(BlockMap())
+    first = Mst.empty(store).put("coll/same", LEAF)
+    first.flush()
+    second = Mst.empty(store).put("coll/same", LEAF)
+    assert second.root == first.root
+    assert second.root in second.flush()
 
 
 def test_missing_node_raises_missing_block() -> None:
@@ -294,3 +308,41 @@ def test_node_blocks_lists_every_node_once_parents_first() -> None:
     listed = list(Mst.load(blocks, root).node_blocks())
     assert listed[0][0] == root
     assert {cid for cid, _ in listed} == set(blocks.cids())
+
+
+def test_many_commits_through_a_tiny_cache_read_flushed_blocks_back() -> None:
+    blocks = BlockMap()
+    tree = Mst.empty(NodeStore(blocks, capacity=8))
+    expected: dict[str, CID] = {}
+    rnd = random.Random(5)
+    for n in range(600):
+        key = f"coll/k{rnd.randrange(300):03d}"
+        if key in expected and n % 3 == 0:
+            tree = tree.delete(key)
+            del expected[key]
+        else:
+            tree = tree.put(key, value_for(n))
+            expected[key] = value_for(n)
+        blocks.update(tree.flush())
+    assert list(tree.walk()) == sorted(expected.items())
+    assert tree.root == Mst.build(BlockMap(), expected.items()).root
+
+
+def test_car_blocks_follow_the_streamable_order_with_records_inline() -> None:
+    items = [(f"coll/k{n:04d}", value_for(n)) for n in range(400)]
+    blocks = BlockMap()
+    tree = Mst.build(blocks, items)
+    blocks.update(tree.flush())
+    records = BlockMap((value_for(n), n.to_bytes(4, "big")) for n in range(0, 400, 2))
+    listed = list(Mst.load(blocks, tree.root).car_blocks(records))
+    assert listed[0][0] == tree.root
+    assert {cid for cid, _ in listed} == set(blocks.cids()) | set(records.cids())
+    record_order = [cid for cid, _ in listed if cid in records]
+    assert record_order == [value_for(n) for n in range(0, 400, 2)]  # key order
+    position = {cid: index for index, (cid, _) in enumerate(listed)}
+    for cid, data in listed:  # every node comes before the subtrees and records it links
+        if cid in blocks:
+            node = decode_node(data)
+            linked = [CID(link) for link in node.sub_links() if link is not None]
+            linked += [CID(value) for value in node.vals if CID(value) in records]
+            assert all(position[link] > position[cid] for link in linked)
