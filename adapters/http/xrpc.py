@@ -12,8 +12,11 @@ from starlette.responses import JSONResponse
 
 from adapters.http.error_mapping import to_xrpc
 from adapters.http.xrpc_errors import XrpcError, invalid_request
+from adapters.lexicon_files import default_catalog
 from domain.data import atjson
 from domain.data.errors import DataModelError
+from domain.lexicon.errors import LexiconError, ValidationError
+from domain.lexicon.validate import validate_input
 
 T = TypeVar("T")
 MAX_JSON_BODY = 1_100_000
@@ -67,7 +70,27 @@ async def json_body(request: Request, limit: int = MAX_JSON_BODY) -> dict[str, A
         raise invalid_request("Request body is not valid JSON") from exc
     if type(value) is not dict:
         raise invalid_request("Request body must be a JSON object")
+    _check_input(request.url.path.removeprefix("/xrpc/"), value)
     return value
+
+
+def _check_input(nsid: str, value: dict[str, Any]) -> None:
+    """Validate a procedure's JSON input against its lexicon (ADR 0007); 400 on mismatch.
+
+    Records inside the input are validated separately (by collection) when written, so the
+    schemas' `unknown` record fields pass here untouched.
+    """
+    catalog = default_catalog()
+    if nsid not in catalog:
+        return
+    try:
+        validate_input(catalog, nsid, atjson.from_json(value))
+    except DataModelError as exc:
+        raise invalid_request(f"Input is not valid atproto data: {exc}") from exc
+    except ValidationError as exc:
+        raise invalid_request(str(exc)) from exc
+    except LexiconError:
+        return  # not a JSON procedure (e.g. a binary upload); the handler checks its own body
 
 
 def data_model(value: Any, what: str) -> Any:
