@@ -43,6 +43,8 @@ class ViewStatements:
     upsert_head: str
     upsert_account: str
     insert_seq_event: str
+    bulk: dict[str, tuple[str, tuple[str, ...]]] | None = None
+    """Postgres only: one `unnest` statement per table instead of a row-by-row executemany."""
 
     @staticmethod
     def compile(name: DialectName, db_schema: str | None = None) -> ViewStatements:
@@ -105,6 +107,7 @@ class ViewStatements:
                 )
             ),
             insert_seq_event=sql(ins(schema.seq_events)),
+            bulk=_postgres_bulk(db_schema) if name == "postgresql" else None,
         )
 
 
@@ -179,14 +182,19 @@ class _Batch:
     def send(self, cursor: Any, sql: ViewStatements) -> None:
         deletes = [k for k, cid in self.records.items() if cid is None]
         puts = [(k, cid) for k, cid in self.records.items() if cid is not None]
-        _many(cursor, sql.insert_block, [{"cid": c, "data": d} for c, d in self.blocks.items()])
+        _bulk(
+            cursor, sql, "blocks", sql.insert_block,
+            [{"cid": c, "data": d} for c, d in self.blocks.items()],
+        )  # fmt: skip
         _many(
             cursor,
             sql.delete_record,
             [{"did": d, "collection": c, "rkey": r} for d, c, r in deletes],
         )
-        _many(
+        _bulk(
             cursor,
+            sql,
+            "records",
             sql.upsert_record,
             [{"did": d, "collection": c, "rkey": r, "cid": cid} for (d, c, r), cid in puts],
         )
@@ -202,7 +210,46 @@ class _Batch:
         )
         _many(cursor, sql.upsert_head, list(self.heads.values()))
         _many(cursor, sql.upsert_account, list(self.accounts.values()))
-        _many(cursor, sql.insert_seq_event, self.seq_events)
+        _bulk(cursor, sql, "seq", sql.insert_seq_event, self.seq_events)
+
+
+def _postgres_bulk(db_schema: str | None) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Array-parameter inserts: a batch of rows costs one statement on the wire."""
+    q = f'"{db_schema}".' if db_schema else ""
+
+    def unnest(columns: dict[str, str]) -> str:
+        arrays = ", ".join(f"%({name})s::{kind}[]" for name, kind in columns.items())
+        return f"SELECT * FROM unnest({arrays})"
+
+    blocks = {"cid": "bytea", "data": "bytea"}
+    records = {"did": "text", "collection": "text", "rkey": "text", "cid": "bytea"}
+    seq = {"seq": "bigint", "did": "text", "kind": "text", "time": "text", "frame": "bytea"}
+    return {
+        "blocks": (
+            f"INSERT INTO {q}repo_blocks (cid, data) {unnest(blocks)} ON CONFLICT DO NOTHING",
+            tuple(blocks),
+        ),
+        "records": (
+            f"INSERT INTO {q}records (did, collection, rkey, cid) {unnest(records)} "
+            "ON CONFLICT (did, collection, rkey) DO UPDATE SET cid = excluded.cid",
+            tuple(records),
+        ),
+        "seq": (
+            f"INSERT INTO {q}seq_events (seq, did, kind, time, frame) {unnest(seq)}",
+            tuple(seq),
+        ),
+    }
+
+
+def _bulk(
+    cursor: Any, sql: ViewStatements, kind: str, fallback: str, rows: list[dict[str, Any]]
+) -> None:
+    """One array statement on Postgres for two or more rows; executemany elsewhere."""
+    if sql.bulk is None or len(rows) < 2:
+        _many(cursor, fallback, rows)
+        return
+    statement, columns = sql.bulk[kind]
+    cursor.execute(statement, {column: [row[column] for row in rows] for column in columns})
 
 
 def _many(cursor: Any, statement: str, rows: list[dict[str, Any]]) -> None:
