@@ -53,7 +53,7 @@ class RepoExporter:
         """
         data = _require(self.blocks, root)
         yield root, data
-        node = dag_cbor.decode(data)
+        node = dag_cbor.decode_trusted(data)  # validated when it was recorded
         records = self.blocks.get_blocks(e["v"] for e in node["e"])
         if node["l"] is not None:
             yield from self._walk_subtree(node["l"])

@@ -146,6 +146,14 @@ def decode(data: bytes) -> Value:
     return value
 
 
+def decode_trusted(data: bytes) -> Value:
+    """Decode bytes this system validated when they were written (e.g. stored MST nodes).
+
+    Skips the strictness checks of `decode`; never use it on bytes from the network.
+    """
+    return cbor2.loads(data, semantic_decoders=_SEMANTIC)
+
+
 def cid_of(value: Value) -> CID:
     """The dag-cbor CID of a value (encode, then one sha256)."""
     return CID.for_dag_cbor(encode(value))
