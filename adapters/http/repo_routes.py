@@ -23,12 +23,14 @@ from domain.data.errors import InvalidCid
 from domain.repo.errors import RepoNotFound
 from domain.repo.repo_commit import RepoCommit
 from domain.repo.writes import RecordWrite
-from domain.syntax import is_valid_nsid, is_valid_record_key
+from domain.syntax import is_valid_at_identifier, is_valid_nsid, is_valid_record_key
 
 NS = "/xrpc/com.atproto.repo."
 _ACTIONS = {
     "com.atproto.repo.applyWrites#create": "create",
-    "com.atproto.repo.applyWrites#update": "put",
+    # An update must find the record (RecordNotFound otherwise), as in the reference; only
+    # putRecord creates or updates.
+    "com.atproto.repo.applyWrites#update": "update",
     "com.atproto.repo.applyWrites#delete": "delete",
 }
 
@@ -52,6 +54,13 @@ def _str(body: dict[str, Any], name: str, *, required: bool = True) -> str | Non
         return None
     if type(value) is not str:
         raise invalid_request(f"Input/{name} must be a string")
+    return value
+
+
+def _repo(value: str | None) -> str:
+    """A `repo` input: a DID or a handle by syntax (400), before any lookup (404)."""
+    if value is None or not is_valid_at_identifier(value):
+        raise invalid_request("Error: repo must be a valid did or a handle")
     return value
 
 
@@ -97,6 +106,10 @@ class RepoRoutes:
             raise XrpcError(403, "InvalidRequest", "Can only write to your own repo")
         return did
 
+    def _rkey_or_tid(self, rkey: str | None) -> str:
+        """The given record key (even an invalid empty one), or a fresh TID when absent."""
+        return self.host.clock.next() if rkey is None else rkey
+
     def _validate(self, collection: str, rkey: str, record: Any, validate: Any) -> str:
         if validate is not None and type(validate) is not bool:
             raise invalid_request("Input/validate must be a boolean")
@@ -120,8 +133,8 @@ class RepoRoutes:
 
     async def create_record(self, request: Request) -> JSONResponse:
         body = await json_body(request)
-        did = self._own_repo(request, _str(body, "repo") or "")
-        rkey = _str(body, "rkey", required=False) or self.host.clock.next()
+        did = self._own_repo(request, _repo(_str(body, "repo")))
+        rkey = self._rkey_or_tid(_str(body, "rkey", required=False))
         write = self._record_write(body, "create", rkey)
         status = self._validate(write.collection, rkey, write.record, body.get("validate"))
         commit = await self._commit(did, [write], _cid(body.get("swapCommit"), "swapCommit"))
@@ -137,7 +150,7 @@ class RepoRoutes:
 
     async def put_record(self, request: Request) -> JSONResponse:
         body = await json_body(request)
-        did = self._own_repo(request, _str(body, "repo") or "")
+        did = self._own_repo(request, _repo(_str(body, "repo")))
         rkey = _str(body, "rkey") or ""
         swap_present = "swapRecord" in body
         swap = _cid(body.get("swapRecord"), "swapRecord")
@@ -145,7 +158,13 @@ class RepoRoutes:
         write = self._record_write(body, action, rkey)
         write = RecordWrite(write.action, write.collection, rkey, write.record, swap)
         status = self._validate(write.collection, rkey, write.record, body.get("validate"))
-        commit = await self._commit(did, [write], _cid(body.get("swapCommit"), "swapCommit"))
+        try:
+            commit = await self._commit(did, [write], _cid(body.get("swapCommit"), "swapCommit"))
+        except XrpcError as exc:
+            if action == "create" and exc.error == "RecordAlreadyExists":
+                # `swapRecord: null` is a compare-and-swap against "absent": a lost swap.
+                raise XrpcError(400, "InvalidSwap", exc.message) from exc
+            raise
         op = commit.ops[0]
         return ok(
             {
@@ -158,7 +177,7 @@ class RepoRoutes:
 
     async def delete_record(self, request: Request) -> JSONResponse:
         body = await json_body(request)
-        did = self._own_repo(request, _str(body, "repo") or "")
+        did = self._own_repo(request, _repo(_str(body, "repo")))
         collection, rkey = _str(body, "collection") or "", _str(body, "rkey") or ""
         if not is_valid_nsid(collection) or not is_valid_record_key(rkey):
             raise invalid_request("Invalid collection or record key")
@@ -173,7 +192,7 @@ class RepoRoutes:
 
     async def apply_writes(self, request: Request) -> JSONResponse:
         body = await json_body(request)
-        did = self._own_repo(request, _str(body, "repo") or "")
+        did = self._own_repo(request, _repo(_str(body, "repo")))
         raw_writes = body.get("writes")
         if type(raw_writes) is not list or not raw_writes:
             raise invalid_request("Input/writes must be a non-empty array")
@@ -183,7 +202,7 @@ class RepoRoutes:
             if type(item) is not dict or item.get("$type") not in _ACTIONS:
                 raise invalid_request("each write must be a #create, #update or #delete")
             action = _ACTIONS[item["$type"]]
-            rkey = _str(item, "rkey", required=action != "create") or self.host.clock.next()
+            rkey = self._rkey_or_tid(_str(item, "rkey", required=action != "create"))
             if action == "delete":
                 collection = _str(item, "collection") or ""
                 if not is_valid_nsid(collection) or not is_valid_record_key(rkey):
@@ -209,7 +228,7 @@ class RepoRoutes:
         return ok({"commit": _commit_meta(commit), "results": results})
 
     async def get_record(self, request: Request) -> JSONResponse:
-        account = await call(self.reader.resolve_repo, param(request, "repo") or "")
+        account = await call(self.reader.resolve_repo, _repo(param(request, "repo")))
         collection, rkey = param(request, "collection") or "", param(request, "rkey") or ""
         if not is_valid_nsid(collection):
             raise invalid_request(f"Invalid collection: {collection}")
@@ -222,7 +241,7 @@ class RepoRoutes:
         )
 
     async def list_records(self, request: Request) -> JSONResponse:
-        account = await call(self.reader.resolve_repo, param(request, "repo") or "")
+        account = await call(self.reader.resolve_repo, _repo(param(request, "repo")))
         collection = param(request, "collection") or ""
         if not is_valid_nsid(collection):
             raise invalid_request(f"Invalid collection: {collection}")
@@ -243,7 +262,7 @@ class RepoRoutes:
         return ok(out)
 
     async def describe_repo(self, request: Request) -> JSONResponse:
-        account = await call(self.reader.resolve_repo, param(request, "repo") or "")
+        account = await call(self.reader.resolve_repo, _repo(param(request, "repo")))
         collections = await call(self.reader.views.list_collections, account.did)
         return ok(
             {

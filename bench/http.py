@@ -1,0 +1,357 @@
+"""HTTP throughput of a running PDS: createRecord (sequential, 8 concurrent) and getRepo.
+
+quire is started as its own process (`quire serve`, fast password hashing) so client and
+server never share a GIL. With `--reference`, the reference PDS (`shared/reference-pds`,
+copied into a cache directory and installed there once) is started beside it and the same
+workloads run against it in the same run, then the ratios are printed.
+
+Workloads, each against a fresh account:
+- sequential: one client, `--requests` createRecord calls of an app.bsky.feed.post;
+- concurrent: 8 threads, each its own client and account, `--requests` calls in total;
+- getRepo: a `--records`-record repo built with applyWrites, then downloaded (streamed) a few
+  times; MB/s of the best run and the server's peak RSS while serving it.
+
+Run: `.venv/bin/python -m bench.http [--reference] [--requests 2000] [--records 10000]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from bench._timing import percentile, report
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE_SRC = ROOT.parent / "shared" / "reference-pds"
+REFERENCE_CACHE = Path.home() / ".cache" / "quire-bench" / "reference-pds"
+REFERENCE_FILES = ("package.json", "package-lock.json", "start.js", "start.sh")
+POST = "app.bsky.feed.post"
+PASSWORD = "bench-password-123"
+CONCURRENCY = 8
+WARMUP = 20
+BATCH = 200  # the reference's applyWrites limit
+GET_REPO_RUNS = 3
+START_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A PDS under test: its name, URL and server process id (for RSS)."""
+
+    name: str
+    url: str
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    did: str
+    auth: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    rate: float
+    p50_ms: float
+    p99_ms: float
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/xrpc/_health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not become healthy in {START_TIMEOUT:.0f}s")
+
+
+@contextmanager
+def quire_server() -> Iterator[Target]:
+    """`quire serve` on a fresh data directory, as a separate process."""
+    port = _free_port()
+    data = Path(tempfile.mkdtemp(prefix="quire-bench-"))
+    env = {
+        **os.environ,
+        "QUIRE_FAST_PASSWORD_HASHING": "1",
+        "QUIRE_HANDLE_DOMAINS": ".test",
+        "QUIRE_RATE_LIMITS": "off",  # as the reference is started: rate limits off
+    }
+    env.pop("QUIRE_DATABASE_URL", None)
+    quire = shutil.which("quire", path=str(Path(sys.executable).parent)) or "quire"
+    command = [quire, "serve", "--port", str(port), "--data", str(data), "--hostname", "localhost"]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process)
+        yield Target("quire", url, process.pid)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def _install_reference() -> Path:
+    """A writable copy of shared/reference-pds with its packages installed (once)."""
+    REFERENCE_CACHE.mkdir(parents=True, exist_ok=True)
+    for name in REFERENCE_FILES:
+        source, copy = REFERENCE_SRC / name, REFERENCE_CACHE / name
+        if not copy.exists() or copy.read_bytes() != source.read_bytes():
+            shutil.copyfile(source, copy)
+            copy.chmod(0o755 if name.endswith(".sh") else 0o644)
+    return REFERENCE_CACHE
+
+
+@contextmanager
+def reference_server() -> Iterator[Target]:
+    """The reference PDS + PLC via its start.sh; killed by REF_PID afterwards."""
+    home = _install_reference()
+    pds_port, plc_port = _free_port(), _free_port()
+    print("# starting the reference PDS (first run installs it)", file=sys.stderr, flush=True)
+    result = subprocess.run(
+        ["bash", str(home / "start.sh"), "--pds-port", str(pds_port), "--plc-port", str(plc_port)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    values = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    if result.returncode != 0 or "REF_PID" not in values:
+        raise RuntimeError(f"reference PDS did not start: {result.stderr[-2000:]}")
+    pid = int(values["REF_PID"])
+    try:
+        url = values["PDS_URL"].replace("localhost", "127.0.0.1")
+        _wait_healthy(url)
+        yield Target("reference", url, pid)
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.1)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is not alive
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+_ACCOUNTS = iter(range(1, 1_000_000))
+
+
+def create_account(client: httpx.Client, prefix: str) -> Session:
+    handle = f"{prefix}{next(_ACCOUNTS)}-{os.getpid()}.test"
+    response = client.post(
+        "/xrpc/com.atproto.server.createAccount",
+        json={"handle": handle, "password": PASSWORD, "email": f"{handle}@example.com"},
+    )
+    response.raise_for_status()
+    body = response.json()
+    return Session(body["did"], {"authorization": f"Bearer {body['accessJwt']}"})
+
+
+def _post(n: int) -> dict[str, object]:
+    created = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return {"$type": POST, "text": f"bench post {n}", "createdAt": created}
+
+
+def _create_many(client: httpx.Client, session: Session, count: int) -> list[float]:
+    """`count` sequential createRecord calls; the latency of each, in seconds."""
+    latencies = []
+    for n in range(count):
+        body = {"repo": session.did, "collection": POST, "record": _post(n)}
+        start = time.perf_counter()
+        response = client.post(
+            "/xrpc/com.atproto.repo.createRecord", headers=session.auth, json=body
+        )
+        latencies.append(time.perf_counter() - start)
+        if response.status_code != 200:
+            raise RuntimeError(f"createRecord: {response.status_code} {response.text[:300]}")
+    return latencies
+
+
+def _client(target: Target) -> httpx.Client:
+    return httpx.Client(base_url=target.url, timeout=60)
+
+
+def bench_sequential(target: Target, requests: int) -> WriteResult:
+    with _client(target) as client:
+        session = create_account(client, "seq")
+        _create_many(client, session, WARMUP)
+        start = time.perf_counter()
+        latencies = _create_many(client, session, requests)
+        elapsed = time.perf_counter() - start
+    return WriteResult(requests / elapsed, *_p50_p99(latencies))
+
+
+def bench_concurrent(target: Target, requests: int) -> WriteResult:
+    per_client = max(1, requests // CONCURRENCY)
+    clients = [_client(target) for _ in range(CONCURRENCY)]
+    sessions = [create_account(client, "conc") for client in clients]
+    for client, session in zip(clients, sessions, strict=True):
+        _create_many(client, session, 2)
+    results: list[list[float]] = [[] for _ in clients]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(CONCURRENCY + 1)
+
+    def work(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = _create_many(clients[index], sessions[index], per_client)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(CONCURRENCY)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join(timeout=900)
+    elapsed = time.perf_counter() - start
+    for client in clients:
+        client.close()
+    if errors:
+        raise RuntimeError(f"concurrent createRecord failed: {errors[0]}")
+    latencies = [latency for result in results for latency in result]
+    return WriteResult(len(latencies) / elapsed, *_p50_p99(latencies))
+
+
+def _p50_p99(latencies: list[float]) -> tuple[float, float]:
+    return percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
+
+
+def build_repo(client: httpx.Client, session: Session, records: int) -> None:
+    """`records` posts through applyWrites, `BATCH` per commit."""
+    for start in range(0, records, BATCH):
+        writes = [
+            {"$type": "com.atproto.repo.applyWrites#create", "collection": POST, "value": _post(n)}
+            for n in range(start, min(records, start + BATCH))
+        ]
+        response = client.post(
+            "/xrpc/com.atproto.repo.applyWrites",
+            headers=session.auth,
+            json={"repo": session.did, "writes": writes},
+        )
+        if response.status_code != 200:
+            raise RuntimeError(f"applyWrites: {response.status_code} {response.text[:300]}")
+
+
+def _reset_peak_rss(pid: int) -> None:
+    """Reset VmHWM so the next reading is the peak while serving getRepo only."""
+    with suppress(OSError):
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def bench_get_repo(target: Target, records: int) -> tuple[float, float, float]:
+    """(best MB/s, CAR size in MB, server peak RSS in MB while serving)."""
+    with _client(target) as client:
+        session = create_account(client, "repo")
+        build_repo(client, session, records)
+        _reset_peak_rss(target.pid)
+        best, size = 0.0, 0
+        for _ in range(GET_REPO_RUNS):
+            size = 0
+            start = time.perf_counter()
+            with client.stream(
+                "GET",
+                "/xrpc/com.atproto.sync.getRepo",
+                params={"did": session.did},
+                # CAR bytes per second: the reference would otherwise gzip the stream.
+                headers={"accept-encoding": "identity"},
+            ) as response:
+                response.raise_for_status()
+                for chunk in response.iter_raw():
+                    size += len(chunk)
+            best = max(best, size / 1e6 / (time.perf_counter() - start))
+        return best, size / 1e6, _peak_rss_mb(target.pid)
+
+
+def run_all(target: Target, requests: int, records: int) -> dict[str, float]:
+    """Every workload against `target`; prints each figure as it is measured."""
+    name = target.name
+    sequential = bench_sequential(target, requests)
+    report(f"{name}_sequential_create", sequential.rate, "records/s")
+    report(f"{name}_sequential_create_p50", sequential.p50_ms, "ms")
+    report(f"{name}_sequential_create_p99", sequential.p99_ms, "ms")
+    concurrent = bench_concurrent(target, requests)
+    report(f"{name}_concurrent{CONCURRENCY}_create", concurrent.rate, "records/s")
+    report(f"{name}_concurrent{CONCURRENCY}_create_p50", concurrent.p50_ms, "ms")
+    report(f"{name}_concurrent{CONCURRENCY}_create_p99", concurrent.p99_ms, "ms")
+    mb_per_s, size_mb, rss_mb = bench_get_repo(target, records)
+    report(f"{name}_get_repo_{records}", mb_per_s, "MB/s")
+    report(f"{name}_get_repo_{records}_size", size_mb, "MB")
+    report(f"{name}_get_repo_{records}_peak_rss", rss_mb, "MB")
+    return {"sequential": sequential.rate, "concurrent": concurrent.rate, "get_repo": mb_per_s}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench.http", description=__doc__.split("\n")[0])
+    parser.add_argument("--reference", action="store_true", help="also run the reference PDS")
+    parser.add_argument("--requests", type=int, default=2000, help="createRecord calls per run")
+    parser.add_argument("--records", type=int, default=10_000, help="records in the getRepo repo")
+    args = parser.parse_args(argv)
+    with quire_server() as quire:
+        ours = run_all(quire, args.requests, args.records)
+    if not args.reference:
+        return 0
+    with reference_server() as reference:
+        theirs = run_all(reference, args.requests, args.records)
+    for key, label in (
+        ("sequential", "sequential_create"),
+        ("concurrent", f"concurrent{CONCURRENCY}_create"),
+        ("get_repo", "get_repo"),
+    ):
+        print(f"ratio_{label}: {ours[key] / theirs[key]:.1f}x", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
