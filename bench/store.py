@@ -41,7 +41,7 @@ def _record(i: int) -> dict[str, str]:
 
 def _host(store: Store, schema: str | None) -> RepoHost:
     keys = SqlKeyStore(engine_for(store.dialect, store.conninfo, schema))
-    return RepoHost(store.env, blocks=store.views, keys=keys)
+    return RepoHost(store.env, blocks=store.views, keys=keys, accounts=store.views)
 
 
 def _accounts(host: RepoHost, count: int) -> list[str]:

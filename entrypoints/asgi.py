@@ -13,11 +13,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import BaseRoute, Mount, Route
 
+from adapters.http.account_admin_routes import AccountAdminRoutes
 from adapters.http.account_routes import AccountRoutes
 from adapters.http.auth import BearerAuth
 from adapters.http.blob_routes import BlobRoutes
 from adapters.http.crawl_routes import CrawlAndImportRoutes
 from adapters.http.firehose import firehose_routes
+from adapters.http.identity_routes import IdentityRoutes
 from adapters.http.rate_limit import (
     AccountWriteLimiter,
     IpRateLimitMiddleware,
@@ -33,6 +35,7 @@ from adapters.http.xrpc_errors import (
     handle_unexpected,
     handle_xrpc_error,
 )
+from adapters.storage.pg_notify_listener import notify_listener
 from entrypoints.bootstrap import Services, build_services
 from entrypoints.config import Settings
 
@@ -98,6 +101,8 @@ def build_app(services: Services) -> Starlette:
         *firehose_routes(services.hub),
         *CrawlAndImportRoutes(services.host, auth, services.extras["crawl_requests"]).routes(),
         *_identity_routes(services),
+        *IdentityRoutes(services.extras["identity"], auth).routes(),
+        *AccountAdminRoutes(services.extras["account_admin"], auth).routes(),
         *services.extras.get("routes", []),
     ]
     plc_app = services.extras.get("plc_app")
@@ -108,9 +113,17 @@ def build_app(services: Services) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await services.hub.start()
+        store = services.store
+        listener = notify_listener(
+            store.dialect, store.conninfo, services.host.recorder, services.hub.notify
+        )
+        if listener is not None:  # Postgres: writes from other processes wake our tail
+            await listener.start()
         try:
             yield
         finally:
+            if listener is not None:
+                await listener.stop()
             await services.hub.stop()
 
     return Starlette(

@@ -16,6 +16,7 @@ from adapters.security.argon2_hasher import FAST_FOR_TESTS, OWASP, Argon2Hasher
 from adapters.security.jwt_hs256 import HS256Signer
 from adapters.storage.account_lookup import ViewAccountLookup
 from adapters.storage.crawl_requests import SqlCrawlRequests
+from adapters.storage.seq_pruner import SqlSeqPruner
 from adapters.storage.sql_blob_index import SqlBlobIndex
 from adapters.storage.sql_credential_store import SqlCredentialStore
 from adapters.storage.sql_key_store import SqlKeyStore, engine_for
@@ -90,7 +91,9 @@ def build_container(settings: Settings) -> punq.Container:
     container.register(Store, instance=store)
     engine = engine_for(store.dialect, store.conninfo, settings.db_schema)
     keys = SqlKeyStore(engine)
-    hub = FirehoseHub(store.views)
+    hub = FirehoseHub(
+        store.views, pruner=SqlSeqPruner(store.dialect, store.conninfo, settings.db_schema)
+    )
     crawlers = Crawlers(settings.relays, settings.hostname, HttpRelayNotifier())
 
     def on_saved() -> None:
@@ -103,6 +106,7 @@ def build_container(settings: Settings) -> punq.Container:
         keys=keys,
         clock=TidClock(clock_id=secrets.randbelow(1024)),
         on_saved=on_saved,
+        accounts=store.views,
     )
     lookup = ViewAccountLookup(store.views)
     sessions = SessionService(
@@ -123,6 +127,9 @@ def build_container(settings: Settings) -> punq.Container:
         pds_endpoint=settings.public_url,
         new_keypair=K256Keypair.generate,
     )
+    from entrypoints.account_wiring import wire_account_admin
+
+    wire_account_admin(settings, server, host, store.views, keys, engine, extras)
     container.register(FirehoseHub, instance=hub)
     container.register(RepoHost, instance=host)
     container.register(GroupCommitter, instance=GroupCommitter(host))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -27,7 +28,16 @@ def _serve(args: argparse.Namespace) -> int:
     }
     settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    from adapters.http.ws_protocol import uvicorn_websocket_options
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=args.access_log or os.environ.get("QUIRE_ACCESS_LOG", "") in ("1", "true"),
+        **uvicorn_websocket_options(),
+    )
     return 0
 
 
@@ -42,10 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--database-url", help="postgresql://... to use Postgres instead")
     serve.add_argument("--hostname", help="public hostname of this server")
     serve.add_argument("--plc-url", help="PLC directory URL (default: the embedded one)")
+    serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.set_defaults(handler=_serve)
     from entrypoints.audit_commands import add_commands
 
     add_commands(commands)
+    from entrypoints.account_commands import add_commands as add_account_commands
+
+    add_account_commands(commands)
     return parser
 
 

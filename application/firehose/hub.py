@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from application.firehose.errors import FutureCursor
-from application.firehose.subscription import Batch, Subscription
+from application.firehose.subscription import Batch, LiveSink, Subscription
 from application.ports.repo_views import SeqEvent
 from application.ports.seq_view import SeqViewPruner, SeqViewReader
 from domain.firehose.frames import info_frame
@@ -59,8 +59,10 @@ class FirehoseHub:
         retention: timedelta = timedelta(hours=72),
         prune_interval: float = 600.0,
         clock: Callable[[], datetime] = _utc_now,
+        page_size: int = PAGE,
     ) -> None:
         self.views = views
+        self.page_size = page_size
         self.pruner = pruner
         self.max_queue = max_queue
         self.poll_interval = poll_interval
@@ -80,6 +82,7 @@ class FirehoseHub:
         """Start the tail at the current end of the seq view, and the pruning job."""
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
+        self._signalled = False
         self.position = await asyncio.to_thread(self.views.max_seq)
         self._tasks = [asyncio.create_task(self._tail(), name="firehose-tail")]
         if self.pruner is not None:
@@ -105,12 +108,18 @@ class FirehoseHub:
         if self._signalled or loop is None or wake is None or loop.is_closed():
             return
         self._signalled = True
-        loop.call_soon_threadsafe(wake.set)
+        with contextlib.suppress(RuntimeError):  # the loop closed since the check
+            loop.call_soon_threadsafe(wake.set)
 
     @property
     def subscriber_count(self) -> int:
         """How many subscriptions are open (backfilling or live)."""
         return len(self._open)
+
+    @property
+    def subscriptions(self) -> frozenset[Subscription]:
+        """The open subscriptions (backfilling or live), for monitoring."""
+        return frozenset(self._open)
 
     # -- the tail ------------------------------------------------------------------------
     async def _tail(self) -> None:
@@ -123,16 +132,18 @@ class FirehoseHub:
             self._signalled = False
             wake.clear()
             try:
-                while len(await self._read_and_publish()) == PAGE:
-                    pass
+                await self.catch_up()
             except Exception:  # the database may be briefly unreachable: retry on next poll
                 log.exception("firehose tail read failed")
                 await asyncio.sleep(self.poll_interval)
 
-    async def _read_and_publish(self) -> list[SeqEvent]:
-        rows = await asyncio.to_thread(self.views.seq_after, self.position, PAGE)
-        self._publish(rows)
-        return rows
+    async def catch_up(self) -> None:
+        """Read and publish pages until the seq view has nothing after our position."""
+        while True:
+            rows = await self.read_page(self.position)
+            self._publish(rows)
+            if len(rows) < self.page_size:
+                return
 
     def _publish(self, rows: list[SeqEvent]) -> None:
         position = self.position
@@ -140,18 +151,19 @@ class FirehoseHub:
         if not batch:
             return
         self.position = batch[-1][0]
+        frames = [frame for _, frame in batch]
         for subscription in tuple(self._live):
-            subscription.push(batch)
+            subscription.push(batch, frames)
 
     async def read_page(self, after: int) -> list[SeqEvent]:
         """A page of the seq view after `after`, read off the event loop."""
-        return await asyncio.to_thread(self.views.seq_after, after, PAGE)
+        return await asyncio.to_thread(self.views.seq_after, after, self.page_size)
 
     # -- subscribing ---------------------------------------------------------------------
-    async def subscribe(self, cursor: int | None) -> Subscription:
+    async def subscribe(self, cursor: int | None, sink: LiveSink | None = None) -> Subscription:
         """Open a subscription (raises `FutureCursor` for a cursor past the current seq)."""
         if cursor is None:
-            subscription = Subscription(self, self.position, preamble=[], live=True)
+            subscription = Subscription(self, self.position, preamble=[], live=True, sink=sink)
             self._open.add(subscription)
             self.join(subscription)
             return subscription
@@ -161,20 +173,30 @@ class FirehoseHub:
             if cursor > latest:
                 raise FutureCursor("Cursor in the future.")
         start, preamble = await self._window_start(cursor, latest)
-        subscription = Subscription(self, start, preamble=preamble, live=False)
+        subscription = Subscription(self, start, preamble=preamble, live=False, sink=sink)
         self._open.add(subscription)
         return subscription
 
     async def _window_start(self, cursor: int, latest: int) -> tuple[int, list[bytes]]:
-        """Where backfill starts, and the `OutdatedCursor` info if the cursor is too old."""
+        """Where backfill starts, and the `OutdatedCursor` info if the cursor is too old.
+
+        Two primary-key lookups decide the common case: the first event after the cursor
+        is inside the window, and the cursor is not before the oldest row the view still
+        holds (pruned events leave a gap there). Only an outdated cursor pays for the
+        search of the window's first event.
+        """
         horizon = seq_time(self.clock() - self.retention)
-        oldest = await asyncio.to_thread(self.views.min_seq_since, horizon)
-        if oldest is None:  # nothing inside the window: what follows the cursor is gone
-            if cursor < latest:
-                return latest, [info_frame("OutdatedCursor", OUTDATED_MESSAGE)]
+        first = await asyncio.to_thread(self.views.seq_after, cursor, 1)
+        if not first:
             return cursor, []
-        if cursor < oldest - 1:
-            return oldest - 1, [info_frame("OutdatedCursor", OUTDATED_MESSAGE)]
+        outdated = [info_frame("OutdatedCursor", OUTDATED_MESSAGE)]
+        if first[0].time < horizon:
+            oldest = await asyncio.to_thread(self.views.min_seq_since, horizon)
+            return (latest if oldest is None else oldest - 1), outdated
+        if first[0].seq > cursor + 1:
+            head = await asyncio.to_thread(self.views.seq_after, 0, 1)
+            if head and head[0].seq == first[0].seq:  # nothing kept before it: maybe pruned
+                return cursor, outdated
         return cursor, []
 
     def join(self, subscription: Subscription) -> None:

@@ -11,12 +11,17 @@ stuck reader never holds memory or slows anyone else.
 Every frame carries its seq, and a subscription drops frames at or below its position. That
 matters only when a cursor is ahead of the hub's tail (written, not yet published): the tail
 would otherwise hand it frames it already has.
+
+A transport may offer a `LiveSink`: while the sender is parked with nothing queued, the hub's
+push hands a batch straight to the sink, which writes it if the connection can take it
+without waiting. Waking one sender task per subscriber per batch would cost more than the
+write itself; the queue is then only used when a connection pushes back.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from application.firehose.errors import ConsumerTooSlow, FirehoseError, SubscriptionClosed
 
@@ -26,12 +31,38 @@ if TYPE_CHECKING:
 Batch = list[tuple[int, bytes]]
 
 
+class LiveSink(Protocol):
+    """A transport's non-blocking write path for live frames."""
+
+    def deliver(self, frames: list[bytes]) -> bool:
+        """Write `frames` now if the connection can take them without waiting, else False."""
+        ...
+
+
 class Subscription:
     """Frames for one subscriber; `next_batch()` until it raises."""
 
-    __slots__ = ("_closed", "_failure", "_hub", "_live", "_max", "_pending", "_waiter", "position")
+    __slots__ = (
+        "_closed",
+        "_failure",
+        "_hub",
+        "_live",
+        "_max",
+        "_pending",
+        "_sink",
+        "_waiter",
+        "position",
+    )
 
-    def __init__(self, hub: FirehoseHub, position: int, *, preamble: list[bytes], live: bool):
+    def __init__(
+        self,
+        hub: FirehoseHub,
+        position: int,
+        *,
+        preamble: list[bytes],
+        live: bool,
+        sink: LiveSink | None = None,
+    ) -> None:
         self._hub = hub
         self.position = position
         self._live = live
@@ -40,15 +71,33 @@ class Subscription:
         self._waiter: asyncio.Future[None] | None = None
         self._failure: FirehoseError | None = None
         self._closed = False
+        self._sink = sink
 
     @property
     def live(self) -> bool:
         """True once backfill is over and the hub pushes frames to this subscription."""
         return self._live
 
+    @property
+    def failure(self) -> FirehoseError | None:
+        """The error that ended the stream (e.g. `ConsumerTooSlow`), if any."""
+        return self._failure
+
     # -- called by the hub -----------------------------------------------------------------
-    def push(self, batch: Batch) -> bool:
-        """Queue a published batch without waiting; False (and failed) if it overflows."""
+    def push(self, batch: Batch, frames: list[bytes]) -> bool:
+        """Deliver or queue a published batch without waiting; False (and failed) on overflow.
+
+        `frames` are the batch's frames alone, built once by the hub for every subscriber.
+        """
+        if self._waiter is not None and self._sink is not None and not self._pending:
+            last = batch[-1][0]
+            if last <= self.position:
+                return True
+            if batch[0][0] <= self.position:
+                frames = [frame for seq, frame in batch if seq > self.position]
+            if self._sink.deliver(frames):
+                self.position = last
+                return True
         pending = self._pending
         if len(pending) + len(batch) > self._max:
             self.fail(ConsumerTooSlow("Stream consumer too slow; reconnect with a cursor"))

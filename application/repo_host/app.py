@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Transcoder
@@ -23,6 +23,7 @@ from application.ports.key_store import KeyStore
 from application.projection import project
 from application.repo_host.account_aggregate import Account
 from application.repo_host.repo_aggregate import Repo, repo_id
+from application.views import AccountRow
 from domain.crypto.keys import Keypair
 from domain.data.cid import CID
 from domain.data.tid import TidClock
@@ -39,6 +40,14 @@ HEAD_CACHE_SIZE = 10_000
 NODE_CACHE_SIZE = 200_000
 
 
+class AccountRows(Protocol):
+    """The accounts view, read in the write path for the current status and signing key."""
+
+    def get_account(self, did: str) -> AccountRow | None:
+        """The account row of `did`."""
+        ...
+
+
 class AccountNotActive(RepoNotFound):
     """The account exists but is deactivated, taken down or deleted."""
 
@@ -51,6 +60,9 @@ class RepoHost(Application[str]):
     """The hosting application: create accounts, commit writes, change status."""
 
     name = "RepoHost"
+    # eventsourcing's own cache fast-forwards cached aggregates with one indexed read, so an
+    # account's status and signing key are current even when another process changed them.
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "10000"}
 
     def __init__(
         self,
@@ -60,9 +72,11 @@ class RepoHost(Application[str]):
         keys: KeyStore,
         clock: TidClock | None = None,
         on_saved: Callable[[], None] | None = None,
+        accounts: AccountRows | None = None,
     ) -> None:
         super().__init__(env)
         self.on_saved = on_saved
+        self.accounts = accounts
         self.blocks = blocks
         self.nodes = NodeStore(blocks, NODE_CACHE_SIZE)
         self.keys = keys
@@ -70,6 +84,7 @@ class RepoHost(Application[str]):
         self._write_lock = threading.RLock()
         self._repos: OrderedDict[str, Repo] = OrderedDict()
         self._accounts: OrderedDict[str, Account] = OrderedDict()
+        self._signing_keys: dict[str, str] = {}
 
     def construct_transcoder(self) -> Transcoder:
         """Deterministic CBOR: bytes stay bytes, CIDs are tag 42."""
@@ -286,14 +301,37 @@ class RepoHost(Application[str]):
             raise RuntimeError(f"could not change status of {did}")
 
     def _writable(self, did: str) -> tuple[Account, Repo]:
-        account = self.get_account(did)
+        """The account as the log has it now (status, signing key) and the cached repo head.
+
+        The account is re-read (fast-forwarded) on every write: a takedown or key rotation
+        recorded by another process must stop or re-key writes here at once. A stale repo head
+        is caught by optimistic concurrency instead, so it stays cached.
+        """
+        if self.accounts is not None:
+            row = self.accounts.get_account(did)
+            if row is None:
+                raise RepoNotFound(f"could not find account for DID: {did}")
+            if row.status != "active":
+                raise AccountNotActive(did, row.status)
+            self._signing_keys[did] = row.signing_key
+            return self.get_account(did), self.get_repo(did)
+        account = self._fresh_account(did)
+        self._accounts[did] = account
+        self._signing_keys[did] = account.signing_key
         if not account.active:
             raise AccountNotActive(did, account.status)
         return account, self.get_repo(did)
 
+    def _fresh_account(self, did: str) -> Account:
+        try:
+            account: Account = self.repository.get(did)
+        except AggregateNotFoundError as exc:
+            raise RepoNotFound(f"could not find account for DID: {did}") from exc
+        return account
+
     def _keypair(self, did: str) -> Keypair:
         """The private key for the signing key the log says is current."""
-        public_key = self.get_account(did).signing_key
+        public_key = self._signing_keys.get(did) or self.get_account(did).signing_key
         keypair = self.keys.get(did, public_key)
         if keypair is None:
             raise RepoNotFound(f"no private key held for {did}'s signing key {public_key}")

@@ -122,13 +122,16 @@ def split_frame(frame: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     """Decode a frame into (header, body), strictly; raises DecodeError on bad bytes."""
     import cbor2
 
-    from domain.data.errors import DecodeError
+    from domain.data.errors import DataModelError, DecodeError
 
     try:
         decoder_value = cbor2.loads(frame)  # only to find the header's length cheaply
     except Exception as exc:
         raise DecodeError(f"invalid frame header: {exc}") from exc
-    header_bytes = dag_cbor.encode(decoder_value) if isinstance(decoder_value, dict) else b""
+    try:
+        header_bytes = dag_cbor.encode(decoder_value) if isinstance(decoder_value, dict) else b""
+    except DataModelError as exc:  # floats, tags, ...: not a data-model header
+        raise DecodeError(f"invalid frame header: {exc}") from exc
     if not header_bytes or not frame.startswith(header_bytes):
         raise DecodeError("frame does not start with a canonical header")
     header = dag_cbor.decode(header_bytes)

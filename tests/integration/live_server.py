@@ -11,6 +11,8 @@ from typing import Any
 
 import uvicorn
 
+from adapters.http.ws_protocol import uvicorn_websocket_options
+
 
 def free_port() -> int:
     """A currently unused loopback TCP port."""
@@ -21,11 +23,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: Any, port: int | None = None) -> Iterator[str]:
-    """Serve `app` in a background thread; yield its base URL; stop it afterwards."""
+def serve(app: Any, port: int | None = None, **options: Any) -> Iterator[str]:
+    """Serve `app` in a background thread; yield its base URL; stop it afterwards.
+
+    uvicorn runs with the WebSocket settings `quire serve` uses unless `options` override them.
+    """
     port = port or free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        **(uvicorn_websocket_options() | options),
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

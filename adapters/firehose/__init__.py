@@ -1,0 +1,1 @@
+"""Firehose client adapters: the WebSocket frame source and DID signing-key resolution."""

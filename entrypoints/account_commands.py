@@ -1,0 +1,159 @@
+"""`quire account ...`: the operator's account commands.
+
+They open the server's data directory (or Postgres) and go through the same use cases as
+the XRPC endpoints, so every change is an event in the log, reaches the firehose of a
+running server (it tails the seq view) and is checked by `quire audit` like any other.
+`create` writes the server's public URL into the new DID document: give it the server's
+`--hostname`/`--port` (or the same `QUIRE_*` environment) when they are not the defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import string
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+from application.account_admin import AccountAdmin
+from application.identity_errors import IdentityRequestError
+from application.identity_service import IdentityService
+from domain.plc.errors import PlcError
+from domain.repo.errors import RepoNotFound
+from entrypoints.bootstrap import Services, build_services
+from entrypoints.config import Settings
+
+_PASSWORD_CHARS = string.ascii_letters + string.digits  # no leading '-' to trip up a shell
+Handler = Callable[[Services, argparse.Namespace], None]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        "data_dir": Path(args.data) if args.data else None,
+        "database_url": args.database_url,
+        "hostname": args.hostname,
+        "port": args.port,
+        "plc_url": args.plc_url,
+    }
+    return replace(Settings(), **{k: v for k, v in overrides.items() if v is not None})
+
+
+@contextmanager
+def _services(args: argparse.Namespace) -> Iterator[Services]:
+    services = build_services(_settings(args))
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+def _did(services: Services, identifier: str) -> str:
+    """A DID as given, or the DID of the account with this handle."""
+    if identifier.startswith("did:"):
+        return identifier
+    row = services.views.get_account_by_handle(identifier.lower())
+    if row is None:
+        raise IdentityRequestError(f"No account with handle {identifier}", "AccountNotFound")
+    return row.did
+
+
+def _admin(services: Services) -> AccountAdmin:
+    admin: AccountAdmin = services.extras["account_admin"]
+    return admin
+
+
+def _identity(services: Services) -> IdentityService:
+    identity: IdentityService = services.extras["identity"]
+    return identity
+
+
+def run_create(services: Services, args: argparse.Namespace) -> None:
+    """Create an account; print its DID (and the password, when one was generated)."""
+    password = args.password or "".join(secrets.choice(_PASSWORD_CHARS) for _ in range(24))
+    session = services.accounts.create_account(args.handle, args.email, password)
+    out = {"did": session.did, "handle": session.handle}
+    if not args.password:
+        out["password"] = password
+    print(json.dumps(out))
+
+
+def run_list(services: Services, args: argparse.Namespace) -> None:
+    """Every account, as a table or JSON lines."""
+    rows = _admin(services).list_accounts()
+    if args.json:
+        for row in rows:
+            fields = {"did": row.did, "handle": row.handle, "email": row.email}
+            print(json.dumps({**fields, "status": row.status, "signingKey": row.signing_key}))
+        return
+    print(f"{'did':<32} {'handle':<32} {'status':<12} email")
+    for row in rows:
+        print(f"{row.did:<32} {row.handle:<32} {row.status:<12} {row.email or '-'}")
+
+
+def _set_status(status: str) -> Handler:
+    def run(services: Services, args: argparse.Namespace) -> None:
+        did = _did(services, args.did)
+        _admin(services).set_status_by_operator(did, status)
+        print(f"{did} {status}")
+
+    return run
+
+
+def run_rotate_key(services: Services, args: argparse.Namespace) -> None:
+    """New signing key: PLC update, then the repo re-signed (`#identity` + commit)."""
+    did = _did(services, args.did)
+    key = _identity(services).rotate_signing_key(did)
+    print(json.dumps({"did": did, "signingKey": key}))
+
+
+def _runner(handler: Handler) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            with _services(args) as services:
+                handler(services, args)
+        except (RepoNotFound, PlcError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        except Exception as exc:
+            name = getattr(exc, "error", None)
+            if not isinstance(name, str):
+                raise
+            print(f"error: {name}: {exc}", file=sys.stderr)
+            return 1
+        return 0
+
+    return run
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register `quire account` and its subcommands."""
+    account = commands.add_parser("account", help="create, list and administer accounts")
+    sub = account.add_subparsers(dest="account_command", required=True)
+    specs: list[tuple[str, Handler, str]] = [
+        ("create", run_create, "create an account (prints its DID)"),
+        ("list", run_list, "list every account"),
+        ("activate", _set_status("active"), "reactivate an account (also lifts a takedown)"),
+        ("deactivate", _set_status("deactivated"), "deactivate an account"),
+        ("takedown", _set_status("takendown"), "take an account down and end its sessions"),
+        ("rotate-key", run_rotate_key, "give an account a new repo signing key"),
+    ]
+    for name, handler, help_text in specs:
+        command = sub.add_parser(name, help=help_text)
+        command.add_argument("--data", help="data directory (default ./data)")
+        command.add_argument("--database-url", help="postgresql://... instead of SQLite")
+        command.add_argument("--hostname", help="the server's public hostname")
+        command.add_argument("--port", type=int, help="the server's port")
+        command.add_argument("--plc-url", help="PLC directory URL (default: the embedded one)")
+        if name == "create":
+            command.add_argument("--handle", required=True)
+            command.add_argument("--email")
+            command.add_argument("--password", help="default: generate one and print it")
+        elif name == "list":
+            command.add_argument("--json", action="store_true", help="JSON lines")
+        else:
+            command.add_argument("--did", required=True, help="the account's DID or handle")
+        command.set_defaults(handler=_runner(handler))
