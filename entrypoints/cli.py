@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     from entrypoints.account_commands import add_commands as add_account_commands
 
     add_account_commands(commands)
+    from entrypoints.plc_command import add_commands as add_plc_commands
+
+    add_plc_commands(commands)
     return parser
 
 
