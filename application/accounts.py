@@ -7,10 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 from application.ports.did_registrar import DidRegistrar
+from application.ports.identity_resolver import IdentityError, IdentityResolver
+from application.ports.key_store import KeyStore
 from application.ports.repo_views import RepoViews
 from application.repo_host.app import RepoHost
 from application.sessions import Session, SessionService
 from domain.crypto.keys import Keypair
+from domain.identity.did_document import pds_endpoint, signing_key
 from domain.syntax import is_valid_handle
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -39,8 +42,11 @@ class AccountService:
         handle_domains: tuple[str, ...],
         pds_endpoint: str,
         new_keypair: Callable[[], Keypair],
+        resolver: IdentityResolver | None = None,
+        keys: KeyStore | None = None,
     ) -> None:
         self.host, self.sessions, self.registrar, self.views = host, sessions, registrar, views
+        self.resolver, self.keys = resolver, keys
         self.handle_domains = tuple(d if d.startswith(".") else f".{d}" for d in handle_domains)
         self.pds_endpoint = pds_endpoint
         self.new_keypair = new_keypair
@@ -59,10 +65,52 @@ class AccountService:
             raise AccountError("HandleNotAvailable", "Handle already taken")
         return handle
 
+    def reserve_signing_key(self, did: str) -> str:
+        """A signing key held for a did:web its owner will point at this server (public)."""
+        if not did.startswith("did:web:") or self.views.get_account(did) is not None:
+            raise AccountError("InvalidRequest", "keys are reserved only for a new did:web")
+        if self.keys is None:
+            raise AccountError("InvalidRequest", "this server does not host did:web accounts")
+        keypair = self.new_keypair()
+        self.keys.put(did, keypair)
+        return keypair.did()
+
+    def _adopt_did_web(self, did: str) -> Keypair:
+        """The reserved key a user's did:web names, if its document points here.
+
+        As the reference's `assertValidDidDocumentForService`: the `#atproto_pds` service must
+        be this server and the `#atproto` key one this server reserved for the DID.
+        """
+        if self.resolver is None or self.keys is None:
+            raise AccountError("UnsupportedDomain", "this server does not host did:web accounts")
+        if not did.startswith("did:web:"):
+            raise AccountError("UnsupportedDomain", "only did:web can be brought to this server")
+        if self.views.get_account(did) is not None:
+            raise AccountError("AccountAlreadyExists", f"{did} is already hosted here")
+        try:
+            doc = self.resolver.resolve_did(did, force_refresh=True)
+        except IdentityError as exc:
+            raise AccountError("UnresolvableDid", f"could not resolve {did}: {exc}") from exc
+        endpoint = pds_endpoint(did, doc)
+        if endpoint is None or endpoint.rstrip("/") != self.pds_endpoint.rstrip("/"):
+            raise AccountError("IncompatibleDidDoc", "DID document does not point at this PDS")
+        key = signing_key(did, doc)
+        keypair = self.keys.get(did, key) if key else None
+        if keypair is None:
+            raise AccountError(
+                "IncompatibleDidDoc", "DID document's #atproto key was not reserved here"
+            )
+        return keypair
+
     def create_account(
-        self, handle: str, email: str | None, password: str | None, recovery_key: str | None = None
+        self,
+        handle: str,
+        email: str | None,
+        password: str | None,
+        recovery_key: str | None = None,
+        did: str | None = None,
     ) -> Session:
-        """Register the DID, record the account and its genesis commit, log the user in."""
+        """Register (or adopt) the DID, record the account and genesis commit, log in."""
         handle = self.check_handle(handle)
         if email is not None:
             email = email.lower()
@@ -70,13 +118,16 @@ class AccountService:
                 raise AccountError("InvalidEmail", "This email address is not supported")
         if not password:
             raise AccountError("InvalidPassword", "Password is required")
-        keypair = self.new_keypair()
-        did = self.registrar.register(
-            handle=handle,
-            signing_key=keypair.did(),
-            pds_endpoint=self.pds_endpoint,
-            recovery_key=recovery_key,
-        )
+        if did is not None:
+            keypair = self._adopt_did_web(did)
+        else:
+            keypair = self.new_keypair()
+            did = self.registrar.register(
+                handle=handle,
+                signing_key=keypair.did(),
+                pds_endpoint=self.pds_endpoint,
+                recovery_key=recovery_key,
+            )
         self.host.create_account(did, handle, email, keypair)
         self.sessions.set_password(did, password)
         return self.sessions.session_for(did)

@@ -102,7 +102,9 @@ def build_app(services: Services) -> Starlette:
         *CrawlAndImportRoutes(services.host, auth, services.extras["crawl_requests"]).routes(),
         *_identity_routes(services),
         *IdentityRoutes(services.extras["identity"], auth).routes(),
-        *AccountAdminRoutes(services.extras["account_admin"], auth).routes(),
+        *AccountAdminRoutes(
+            services.extras["account_admin"], auth, services.accounts.reserve_signing_key
+        ).routes(),
         *services.extras.get("routes", []),
     ]
     plc_app = services.extras.get("plc_app")

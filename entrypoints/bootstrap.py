@@ -11,6 +11,7 @@ import punq
 
 from adapters.blob.disk_blob_store import DiskBlobStore
 from adapters.http.relay_notifier import HttpRelayNotifier
+from adapters.identity.resolver import Resolver, ResolverConfig
 from adapters.lexicon_files import default_catalog
 from adapters.security.argon2_hasher import FAST_FOR_TESTS, OWASP, Argon2Hasher
 from adapters.security.jwt_hs256 import HS256Signer
@@ -126,6 +127,10 @@ def build_container(settings: Settings) -> punq.Container:
         handle_domains=settings.handle_domains,
         pds_endpoint=settings.public_url,
         new_keypair=K256Keypair.generate,
+        resolver=Resolver(
+            extras["plc_client"], ResolverConfig(allow_private=settings.allow_private_identity)
+        ),
+        keys=keys,
     )
     from entrypoints.account_wiring import wire_account_admin
 

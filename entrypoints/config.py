@@ -31,6 +31,10 @@ class Settings:
     rate_limits: bool = field(
         default_factory=lambda: _env("RATE_LIMITS", "on").lower() not in ("off", "0", "no")
     )
+    allow_private_identity: bool = field(
+        default_factory=lambda: _env("ALLOW_PRIVATE_IDENTITY", "") in ("1", "true", "yes")
+    )
+    """Let identity resolution reach private/loopback addresses (tests, private deployments)."""
     ip_rate_limit: str = field(default_factory=lambda: _env("IP_RATE_LIMIT", "3000/300"))
     relays: tuple[str, ...] = field(
         default_factory=lambda: tuple(r for r in _env("RELAYS", "").split(",") if r)

@@ -1,14 +1,14 @@
 """`com.atproto.server.*` status endpoints: activate, deactivate, checkAccountStatus, and
 reserveSigningKey.
 
-reserveSigningKey departs from the reference, which is public so that a migrating account
-can reserve a key before it exists here: this server does not yet take in accounts with an
-existing DID, so the only use is an owner rotating their own key (reserve, then sign and
-submit a PLC operation naming it), and that requires their session.
+reserveSigningKey is public for a new did:web (its owner reserves the key the DID document
+will name, then calls createAccount with the DID); with a session it reserves a key for the
+caller's own DID (reserve, then sign and submit a PLC operation naming it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -34,8 +34,14 @@ async def _optional_body(request: Request) -> dict[str, Any]:
 class AccountAdminRoutes:
     """Handlers for the owner's account-status endpoints."""
 
-    def __init__(self, admin: AccountAdmin, auth: BearerAuth) -> None:
+    def __init__(
+        self,
+        admin: AccountAdmin,
+        auth: BearerAuth,
+        reserve_for_new_did: Callable[[str], str] | None = None,
+    ) -> None:
         self.admin, self.auth = admin, auth
+        self.reserve_for_new_did = reserve_for_new_did
 
     async def activate(self, request: Request) -> Response:
         did = self.auth.require(request)
@@ -54,8 +60,14 @@ class AccountAdminRoutes:
         return ok(report.to_json())
 
     async def reserve_signing_key(self, request: Request) -> JSONResponse:
-        did = self.auth.require(request)
         body = await _optional_body(request)
+        new_did = body.get("did")
+        public = "authorization" not in request.headers and type(new_did) is str
+        if public and self.reserve_for_new_did is not None:
+            # Public, as in the reference: a did:web owner reserves the key their DID
+            # document will name before createAccount brings the DID here.
+            return ok({"signingKey": await call(self.reserve_for_new_did, new_did)})
+        did = self.auth.require(request)
         if body.get("did", did) != did:
             raise XrpcError(403, "Forbidden", "Signing keys can only be reserved for yourself")
         key = await call(self.admin.identity.reserve_signing_key, did)

@@ -40,6 +40,7 @@ class AccountRoutes:
             _text(body, "email", required=False),
             _text(body, "password", required=False),
             _text(body, "recoveryKey", required=False),
+            _text(body, "did", required=False),
         )
         return ok(session_json(session))
 
