@@ -32,7 +32,7 @@ from domain.repo.errors import RepoNotFound
 from domain.repo.mst import NodeStore
 from domain.repo.repo_commit import RepoCommit
 from domain.repo.repo_import import build_import, build_resign
-from domain.repo.writes import RecordWrite, prepare_writes
+from domain.repo.writes import PreparedWrite, RecordWrite, prepare_writes
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 8
@@ -153,31 +153,50 @@ class RepoHost(Application[str]):
             self._accounts[did], self._repos[did] = account, repo
             return genesis
 
+    def _retrying(self, did: str, what: str, decide: Callable[[], tuple[tuple[Any, ...], T]]) -> T:
+        """Decide over the cached state and save; on a conflict drop the cache and decide again.
+
+        A conflict means another process recorded an event for the same aggregate first
+        (optimistic concurrency); deciding again over the fresh state is always safe because
+        nothing was recorded.
+        """
+        with self._write_lock:
+            for _attempt in range(MAX_ATTEMPTS):
+                aggregates, result = decide()
+                try:
+                    self.save(*aggregates)
+                except IntegrityError:
+                    self._forget(did)
+                    continue
+                return result
+        raise RuntimeError(f"could not {what} {did}: too many concurrent writers")
+
+    def _decide_commit(
+        self, did: str, repo: Repo, prepared: list[PreparedWrite], swap_commit: CID | None
+    ) -> RepoCommit:
+        return build_commit(
+            did=did,
+            head=RepoHead(repo.head, repo.rev, repo.data),
+            writes=prepared,
+            nodes=self.nodes,
+            keypair=self._keypair(did),
+            rev=self._next_rev(repo.rev),
+            swap_commit=swap_commit,
+        )
+
     def apply_writes(
         self, did: str, writes: list[RecordWrite], swap_commit: CID | None = None
     ) -> RepoCommit:
         """Commit a batch of writes atomically (all or none), retrying on a stale head."""
         prepared = prepare_writes(writes)
-        with self._write_lock:
-            for _attempt in range(MAX_ATTEMPTS):
-                _account, repo = self._writable(did)
-                commit = build_commit(
-                    did=did,
-                    head=RepoHead(repo.head, repo.rev, repo.data),
-                    writes=prepared,
-                    nodes=self.nodes,
-                    keypair=self._keypair(did),
-                    rev=self._next_rev(repo.rev),
-                    swap_commit=swap_commit,
-                )
-                repo.record_commit(commit)
-                try:
-                    self.save(repo)
-                except IntegrityError:
-                    self._forget(did)
-                    continue
-                return commit
-            raise RuntimeError(f"could not commit to {did}: too many concurrent writers")
+
+        def decide() -> tuple[tuple[Any, ...], RepoCommit]:
+            _account, repo = self._writable(did)
+            commit = self._decide_commit(did, repo, prepared, swap_commit)
+            repo.record_commit(commit)
+            return (repo,), commit
+
+        return self._retrying(did, "commit to", decide)
 
     def apply_writes_batch(
         self, requests: list[tuple[str, list[RecordWrite], CID | None]]
@@ -193,17 +212,8 @@ class RepoHost(Application[str]):
             touched: dict[str, Repo] = {}
             for did, writes, swap_commit in requests:
                 try:
-                    prepared = prepare_writes(writes)
                     _account, repo = self._writable(did)
-                    commit = build_commit(
-                        did=did,
-                        head=RepoHead(repo.head, repo.rev, repo.data),
-                        writes=prepared,
-                        nodes=self.nodes,
-                        keypair=self._keypair(did),
-                        rev=self._next_rev(repo.rev),
-                        swap_commit=swap_commit,
-                    )
+                    commit = self._decide_commit(did, repo, prepare_writes(writes), swap_commit)
                 except Exception as exc:  # a bad request fails alone
                     results.append(exc)
                     continue
@@ -230,75 +240,59 @@ class RepoHost(Application[str]):
 
     def import_repo(self, did: str, car: bytes) -> RepoCommit:
         """Replace `did`'s repo with a verified CAR (migration), as one `#sync` event."""
-        with self._write_lock:
-            for _attempt in range(MAX_ATTEMPTS):
-                _account, repo = self._writable(did)
-                commit = build_import(
-                    did=did,
-                    car=car,
-                    head=RepoHead(repo.head, repo.rev, repo.data),
-                    nodes=self.nodes,
-                    keypair=self._keypair(did),
-                    rev=self._next_rev(repo.rev),
-                )
-                repo.record_commit(commit, imported=True)
-                try:
-                    self.save(repo)
-                except IntegrityError:
-                    self._forget(did)
-                    continue
-                return commit
-            raise RuntimeError(f"could not import into {did}")
+
+        def decide() -> tuple[tuple[Any, ...], RepoCommit]:
+            _account, repo = self._writable(did)
+            commit = build_import(
+                did=did,
+                car=car,
+                head=RepoHead(repo.head, repo.rev, repo.data),
+                nodes=self.nodes,
+                keypair=self._keypair(did),
+                rev=self._next_rev(repo.rev),
+            )
+            repo.record_commit(commit, imported=True)
+            return (repo,), commit
+
+        return self._retrying(did, "import into", decide)
 
     def rotate_signing_key(self, did: str, keypair: Keypair) -> RepoCommit:
         """Switch `did` to a new signing key: `#identity`, then a commit signed by the new key."""
-        with self._write_lock:
-            for _attempt in range(MAX_ATTEMPTS):
-                account, repo = self._writable(did)
-                self.keys.put(did, keypair)  # stored first: unused until the log names it
-                account.rotate_signing_key(keypair.did())
-                commit = build_resign(
-                    did=did,
-                    head=RepoHead(repo.head, repo.rev, repo.data),
-                    keypair=keypair,
-                    rev=self._next_rev(repo.rev),
-                )
-                repo.record_commit(commit)
-                try:
-                    self.save(account, repo)
-                except IntegrityError:
-                    self._forget(did)
-                    continue
-                return commit
-            raise RuntimeError(f"could not rotate the key of {did}")
+        self.keys.put(did, keypair)  # stored first: unused until the log names it
+
+        def decide() -> tuple[tuple[Any, ...], RepoCommit]:
+            account, repo = self._writable(did)
+            account.rotate_signing_key(keypair.did())
+            commit = build_resign(
+                did=did,
+                head=RepoHead(repo.head, repo.rev, repo.data),
+                keypair=keypair,
+                rev=self._next_rev(repo.rev),
+            )
+            repo.record_commit(commit)
+            return (account, repo), commit
+
+        return self._retrying(did, "rotate the key of", decide)
 
     def change_handle(self, did: str, handle: str) -> None:
         """Record a new handle (`#identity`)."""
-        with self._write_lock:
-            for _attempt in range(MAX_ATTEMPTS):
-                account = self.get_account(did)
-                account.change_handle(handle)
-                try:
-                    self.save(account)
-                except IntegrityError:
-                    self._forget(did)
-                    continue
-                return
-            raise RuntimeError(f"could not change the handle of {did}")
+
+        def decide() -> tuple[tuple[Any, ...], None]:
+            account = self.get_account(did)
+            account.change_handle(handle)
+            return (account,), None
+
+        self._retrying(did, "change the handle of", decide)
 
     def set_status(self, did: str, status: str) -> None:
         """Activate, deactivate, take down or delete an account (`#account`)."""
-        with self._write_lock:
-            for _attempt in range(MAX_ATTEMPTS):
-                account = self.get_account(did)
-                account.change_status(status)
-                try:
-                    self.save(account)
-                except IntegrityError:
-                    self._forget(did)
-                    continue
-                return
-            raise RuntimeError(f"could not change status of {did}")
+
+        def decide() -> tuple[tuple[Any, ...], None]:
+            account = self.get_account(did)
+            account.change_status(status)
+            return (account,), None
+
+        self._retrying(did, "change the status of", decide)
 
     def _writable(self, did: str) -> tuple[Account, Repo]:
         """The account as the log has it now (status, signing key) and the cached repo head.

@@ -37,7 +37,7 @@ def pg_schema() -> Iterator[str]:
     except psycopg.OperationalError as exc:
         if in_ci():
             pytest.fail(f"Postgres is required under CI=true and is unreachable: {exc}")
-        pytest.skip(f"Postgres unreachable at {PG_URL}: {exc}")
+        pytest.skip(f"Postgres unreachable at {PG_URL} (outside CI only; CI=true fails): {exc}")
     try:
         yield name
     finally:
