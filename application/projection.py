@@ -7,6 +7,7 @@ too, from the event's own fields, so the seq view is also a function of the log.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,20 +23,17 @@ from domain.repo.repo_commit import RepoOp
 
 def frame_time(when: datetime) -> str:
     """atproto datetime (UTC, millisecond precision, `Z`) of an event's timestamp."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def project(event: Any) -> ViewChanges | None:
-    """The view changes of one event (None for events that change no view)."""
-    if isinstance(event, Repo.Created):
-        return _project_created(event)
-    if isinstance(event, Repo.Committed):
-        return _project_committed(event)
-    if isinstance(event, Repo.SyncAnnounced):
-        return _project_sync(event)
-    if isinstance(event, Account.Event):
-        return _project_account(event)
-    return None
+    """The view changes of one event (None for events that change no view).
+
+    Dispatch is by exact class: eventsourcing's event classes have a Protocol in their MRO,
+    which makes `isinstance` cost ~20 µs per check on this hot path.
+    """
+    handler = _HANDLERS.get(type(event))
+    return None if handler is None else handler(event)
 
 
 def _project_created(event: Repo.Created) -> ViewChanges:
@@ -87,7 +85,7 @@ def _project_committed(event: Repo.Committed) -> ViewChanges:
     blocks = read_slice(event.blocks, event.commit)
     ops = [RepoOp.from_value(op) for op in event.ops]
     when = frame_time(event.timestamp)
-    imported = isinstance(event, Repo.Imported)
+    imported = type(event) is Repo.Imported
     out = ViewChanges(
         blocks=blocks,
         head=RepoHeadRow(event.did, event.commit, event.rev, event.data),
@@ -132,7 +130,7 @@ def _project_account(event: Account.Event) -> ViewChanges:
         frame_did=did,
         frame_time=when,
     )
-    if isinstance(event, Account.StatusChanged):
+    if type(event) is Account.StatusChanged:
         active, status = event.status == "active", event.status
         out.frame_kind = "#account"
         out.render_frame = lambda seq: frames.account_frame(
@@ -145,3 +143,15 @@ def _project_account(event: Account.Event) -> ViewChanges:
             seq=seq, did=did, time=when, handle=handle
         )
     return out
+
+
+_HANDLERS: dict[type, Callable[[Any], ViewChanges]] = {
+    Repo.Created: _project_created,
+    Repo.Committed: _project_committed,
+    Repo.Imported: _project_committed,
+    Repo.SyncAnnounced: _project_sync,
+    Account.Registered: _project_account,
+    Account.HandleChanged: _project_account,
+    Account.SigningKeyRotated: _project_account,
+    Account.StatusChanged: _project_account,
+}

@@ -189,13 +189,21 @@ def load_car(
     return reader.roots, BlockMap(reader)
 
 
+def _single_root_header(root: CID) -> bytes:
+    """`encode_header((root,))`, written directly for the usual 36-byte CID (hot path)."""
+    if len(root.raw) != 36:
+        return encode_header((root,))
+    body = b"\xa2eroots\x81\xd8\x2a\x58\x25\x00" + root.raw + b"gversion\x01"
+    return bytes((len(body),)) + body
+
+
 def read_slice(data: bytes, root: CID) -> list[tuple[CID, bytes]]:
     """The verified blocks of a CAR whose only root must be `root` (a commit slice).
 
     The header is compared with the one `root` must have instead of being decoded, which
     is the hot path when projecting recorded commits; blocks are still hash-checked.
     """
-    prefix = encode_header((root,))
+    prefix = _single_root_header(root)
     if not data.startswith(prefix):
         roots = read_car(data).roots
         raise InvalidCar(f"CAR slice is rooted at {roots}, not {root}")

@@ -482,3 +482,11 @@ def test_varint_rejects_truncated_non_minimal_and_oversized_input(
 ) -> None:
     with pytest.raises(error):
         varint.decode(encoded)
+
+
+def test_single_root_header_fast_path_matches_the_general_encoder() -> None:
+    from domain.repo.car import _single_root_header, encode_header
+
+    for seed in range(20):
+        root = CID.for_dag_cbor(bytes([seed]))
+        assert _single_root_header(root) == encode_header((root,))
