@@ -14,12 +14,16 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
 
 from adapters.storage.sql_key_store import SqlKeyStore, engine_for
 from adapters.storage.store import Store, postgres_store, sqlite_store
 from application.repo_host.app import RepoHost
 
-PG_URL = os.environ.get("QUIRE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get("QUIRE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test").replace(
+    "postgresql+psycopg://", "postgresql://", 1
+)
 
 
 def in_ci() -> bool:
@@ -43,6 +47,20 @@ def pg_schema() -> Iterator[str]:
     finally:
         with psycopg.connect(PG_URL, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {name} CASCADE")
+
+
+@contextmanager
+def pg_engine() -> Iterator[Engine]:
+    """An SQLAlchemy engine whose `search_path` is a fresh schema, dropped afterwards."""
+    with pg_schema() as schema:
+        engine = create_engine(
+            PG_URL.replace("postgresql://", "postgresql+psycopg://", 1),
+            connect_args={"options": f"-c search_path={schema}"},
+        )
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 @dataclass

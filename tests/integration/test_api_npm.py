@@ -12,72 +12,23 @@ fail under `CI=true`: in CI the interop claim must actually be checked.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.integration.conftest import Account, LiveServer
+from tests.integration.npm_interop import INTEROP, node_with
 
-INTEROP = Path(__file__).resolve().parents[1] / "interop"
 PACKAGES = ("@atproto/api", "@atproto/repo", "@atproto/common-web")
 NOTE = "com.example.note"
 WRITE = "com.atproto.repo.applyWrites#"
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def _unavailable(reason: str) -> None:
-    if _in_ci():
-        pytest.fail(f"npm interop cannot run under CI: {reason}")
-    pytest.skip(reason)
-
-
-def _pinned() -> dict[str, str]:
-    dependencies: dict[str, str] = json.loads((INTEROP / "package.json").read_text())[
-        "dependencies"
-    ]
-    return {name: dependencies[name] for name in PACKAGES}
-
-
-def _installed(name: str) -> str | None:
-    manifest = INTEROP / "node_modules" / name / "package.json"
-    if not manifest.exists():
-        return None
-    version: str = json.loads(manifest.read_text())["version"]
-    return version
-
-
-def _missing() -> list[str]:
-    return [name for name, version in _pinned().items() if _installed(name) != version]
-
-
 @pytest.fixture(scope="module")
 def node() -> str:
     """Path of `node`, with the pinned packages installed."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        _unavailable("node and npm are required")
-    assert node is not None and npm is not None
-    if _missing():
-        try:
-            result = subprocess.run(
-                [npm, "install", "--prefix", str(INTEROP), "--no-audit", "--no-fund"],
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            _unavailable("npm install timed out (registry unreachable?)")
-        if result.returncode != 0 or _missing():
-            _unavailable(f"npm install failed ({_missing()}): {result.stderr[-1000:]}")
-    return node
+    return node_with(*PACKAGES)
 
 
 def run_script(node: str, script: str, *args: str) -> dict[str, Any]:

@@ -9,15 +9,13 @@ from __future__ import annotations
 import os
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, delete, insert, text
+from sqlalchemy import create_engine, delete, insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 
 from adapters.blob.disk_blob_store import DiskBlobStore
 from adapters.storage.blob_tables import blob_metadata
@@ -29,10 +27,8 @@ from application.ports.blob_index import BlobIndex, BlobUpload, MissingBlob
 from application.ports.blob_store import BlobTooLarge
 from domain.data.cid import CID
 from tests.fakes.blobs import InMemoryBlobIndex
+from tests.integration.stores import pg_engine
 
-POSTGRES_URL = os.environ.get(
-    "QUIRE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 ALICE = "did:plc:alice"
 BOB = "did:plc:bob"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
@@ -190,25 +186,8 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
 
 @pytest.fixture
 def postgres_engine() -> Iterator[Engine]:
-    schema = f"q_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        reason = f"Postgres unreachable at {POSTGRES_URL}: {exc.orig}"
-        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    engine = create_engine(POSTGRES_URL, connect_args={"options": f"-c search_path={schema}"})
-    try:
+    with pg_engine() as engine:
         yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -6,9 +6,7 @@ under `CI=true` it fails them, so a broken database can never pass as green.
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,6 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 
 from adapters.security.argon2_hasher import FAST_FOR_TESTS, Argon2Hasher
 from adapters.security.jwt_hs256 import HS256Signer
@@ -27,10 +24,8 @@ from application.ports.account_lookup import AccountInfo
 from application.ports.credentials import AppPasswordInfo, CredentialStore, RefreshRecord
 from application.sessions import SessionService
 from tests.fakes.credentials import FakeAccounts, FakeClock, InMemoryCredentialStore
+from tests.integration.stores import pg_engine
 
-POSTGRES_URL = os.environ.get(
-    "QUIRE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 ALICE = "did:plc:alice"
 BOB = "did:plc:bob"
 
@@ -44,25 +39,8 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
 
 @pytest.fixture
 def postgres_engine() -> Iterator[Engine]:
-    schema = f"q_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        reason = f"Postgres unreachable at {POSTGRES_URL}: {exc.orig}"
-        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    engine = create_engine(POSTGRES_URL, connect_args={"options": f"-c search_path={schema}"})
-    try:
+    with pg_engine() as engine:
         yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])

@@ -10,10 +10,7 @@ without node, npm or the registry the test skips locally and fails under `CI=tru
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,49 +19,17 @@ from domain.firehose.frames import split_frame
 from domain.repo.writes import RecordWrite
 from tests.integration.conftest import LiveServer
 from tests.integration.live_server import serve
+from tests.integration.npm_interop import INTEROP, node_with
 
-INTEROP = Path(__file__).resolve().parents[1] / "interop"
 SCRIPT = INTEROP / "firehose_consume.mjs"
 PACKAGE = "@atproto/sync"
-PINNED = json.loads((INTEROP / "package.json").read_text())["dependencies"][PACKAGE]
 NOTE = "com.example.note"
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"npm interop cannot run under CI: {reason}")
-    pytest.skip(reason)
-
-
-def _installed(package: str) -> str | None:
-    manifest = INTEROP / "node_modules" / package / "package.json"
-    if not manifest.exists():
-        return None
-    version: str = json.loads(manifest.read_text())["version"]
-    return version
 
 
 @pytest.fixture(scope="module")
 def node() -> str:
-    """Path of `node`, with the pinned `@atproto/sync` installed."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        _unavailable("node and npm are required")
-    assert node is not None and npm is not None
-    if _installed(PACKAGE) != PINNED:
-        try:
-            result = subprocess.run(
-                [npm, "install", "--prefix", str(INTEROP), "--no-audit", "--no-fund"],
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            _unavailable("npm install timed out (registry unreachable?)")
-        if result.returncode != 0 or _installed(PACKAGE) != PINNED:
-            _unavailable(f"npm install failed: {result.stderr[-1000:]}")
-    return node
+    """Path of `node`, with the pinned packages installed."""
+    return node_with(PACKAGE)
 
 
 def _history(server: LiveServer) -> None:

@@ -12,8 +12,6 @@ interop claim must actually be checked.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,53 +29,17 @@ from application.plc_directory.app import PlcDirectory
 from domain.crypto.k256 import K256Keypair
 from domain.plc.builder import build_tombstone
 from tests.integration.live_server import serve
+from tests.integration.npm_interop import INTEROP, node_with
 
-INTEROP = Path(__file__).resolve().parents[1] / "interop"
 SCRIPT = INTEROP / "identity_resolve.mjs"
 PACKAGE = "@atproto/identity"
-PINNED = json.loads((INTEROP / "package.json").read_text())["dependencies"][PACKAGE]
 PDS = "https://pds.example.com"
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def _unavailable(reason: str) -> None:
-    if _in_ci():
-        pytest.fail(f"npm interop cannot run under CI: {reason}")
-    pytest.skip(reason)
-
-
-def _installed_version() -> str | None:
-    manifest = INTEROP / "node_modules" / PACKAGE / "package.json"
-    if not manifest.exists():
-        return None
-    version: str = json.loads(manifest.read_text())["version"]
-    return version
 
 
 @pytest.fixture(scope="module")
 def node() -> str:
-    """Path of `node`, with the pinned package installed."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        _unavailable("node and npm are required")
-    assert node is not None and npm is not None
-    if _installed_version() != PINNED:
-        try:
-            result = subprocess.run(
-                [npm, "install", "--prefix", str(INTEROP), "--no-audit", "--no-fund"],
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            _unavailable("npm install timed out (registry unreachable?)")
-        if result.returncode != 0 or _installed_version() != PINNED:
-            _unavailable(f"npm install failed: {result.stderr[-1000:]}")
-    return node
+    """Path of `node`, with the pinned packages installed."""
+    return node_with(PACKAGE)
 
 
 @pytest.fixture
