@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.codec
 	$(BIN)/python -m bench.mst
 	$(BIN)/python -m bench.commit
+	$(BIN)/python -m bench.export
 	$(BIN)/python -m bench.store
 	$(BIN)/python -m bench.plc
 
