@@ -15,9 +15,8 @@ from application.repo_host.account_aggregate import Account
 from application.repo_host.repo_aggregate import Repo
 from application.views import AccountRow, BlobRefRow, RecordRow, RepoHeadRow, ViewChanges
 from domain.data import atjson, dag_cbor
-from domain.data.cid import CID
 from domain.firehose import frames
-from domain.repo.car import car_bytes, read_slice
+from domain.repo.car import car_bytes, split_slice
 from domain.repo.repo_commit import RepoOp
 
 
@@ -37,7 +36,7 @@ def project(event: Any) -> ViewChanges | None:
 
 
 def _project_created(event: Repo.Created) -> ViewChanges:
-    blocks = read_slice(event.blocks, event.commit)
+    blocks = split_slice(event.blocks, event.commit)
     when = frame_time(event.timestamp)
 
     def render(seq: int) -> bytes:
@@ -65,7 +64,7 @@ def _may_hold_blobs(data: bytes) -> bool:
 
 
 def _record_changes(
-    did: str, ops: list[RepoOp], blocks: dict[CID, bytes], out: ViewChanges
+    did: str, ops: list[RepoOp], blocks: dict[bytes, bytes], out: ViewChanges
 ) -> None:
     for op in ops:
         collection, rkey = op.path.split("/", 1)
@@ -75,14 +74,15 @@ def _record_changes(
             out.record_deletes.append((did, collection, rkey))
             continue
         out.record_puts.append(RecordRow(did, collection, rkey, op.cid))
-        data = blocks.get(op.cid)
+        data = blocks.get(op.cid.raw)
         if data is not None and _may_hold_blobs(data):
             for blob in atjson.blob_refs(dag_cbor.decode(data)):
                 out.blob_puts.append(BlobRefRow(did, blob, op.path))
 
 
 def _project_committed(event: Repo.Committed) -> ViewChanges:
-    blocks = read_slice(event.blocks, event.commit)
+    blocks = split_slice(event.blocks, event.commit)
+    by_cid = dict(blocks)
     ops = [RepoOp.from_value(op) for op in event.ops]
     when = frame_time(event.timestamp)
     imported = type(event) is Repo.Imported
@@ -93,8 +93,8 @@ def _project_committed(event: Repo.Committed) -> ViewChanges:
         frame_did=event.did,
         frame_time=when,
     )
-    _record_changes(event.did, ops, dict(blocks), out)
-    commit_block = dict(blocks)[event.commit]
+    _record_changes(event.did, ops, by_cid, out)
+    commit_block = by_cid[event.commit.raw]
 
     def render(seq: int) -> bytes:
         if imported:

@@ -62,7 +62,7 @@ FrameRenderer = Callable[[int], bytes]
 class ViewChanges:
     """Every view row one event adds, replaces or removes."""
 
-    blocks: list[tuple[CID, bytes]] = field(default_factory=list)
+    blocks: list[tuple[bytes, bytes]] = field(default_factory=list)  # (CID bytes, block)
     record_puts: list[RecordRow] = field(default_factory=list)
     record_deletes: list[tuple[str, str, str]] = field(default_factory=list)
     blob_puts: list[BlobRefRow] = field(default_factory=list)

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import psycopg
 
+from adapters.storage.scratch_view_store import ScratchViewStore
 from adapters.storage.sql_key_store import SqlKeyStore, engine_for
 from adapters.storage.store import Store, postgres_store, sqlite_store
-from adapters.storage.view_digest import ScratchViewStore, SqlViewDigests
+from adapters.storage.view_digest import SqlViewDigests
 from application.audit.replay import replay
 from application.repo_host.app import RepoHost
 from application.repo_host.group_commit import GroupCommitter
@@ -110,13 +111,17 @@ def floor_inserts(store: Store, schema: str | None, n: int, row_bytes: int) -> f
         return n / (time.perf_counter() - start)
 
 
-def replay_rate(host: RepoHost, store: Store, tmp: Path) -> tuple[float, int]:
+def replay_rate(
+    host: RepoHost, store: Store, tmp: Path, workers: int | None = None
+) -> tuple[float, int]:
     """Events per second rebuilding every view from the log into a scratch SQLite.
 
-    The rebuild is timed on its own; the digest comparison that follows is not included.
+    The rebuild (projection, writes, folding worker shards in) is timed on its own; the
+    digest comparison that follows is not included. `workers=None` is `quire replay`'s
+    default (one projection process per core on a long log); 1 projects in this process.
     """
     scratch = ScratchViewStore(tmp / "replay.sqlite")
-    result = replay(host, scratch, SqlViewDigests(store.reads), scratch.digests())
+    result = replay(host, scratch, SqlViewDigests(store.reads), scratch.digests(), workers=workers)
     scratch.close()
     assert result.ok, "replay differs from live views"
     return result.events / result.rebuild_seconds, result.events
@@ -137,6 +142,7 @@ def run(name: str, store: Store, schema: str | None, commits: int, tmp: Path) ->
     report(f"{name}_group_commit_vs_sequential", group / seq_rate, "x")
     rate, events = replay_rate(host, store, tmp)
     report(f"{name}_replay", rate, "events/s")
+    report(f"{name}_replay_one_process", replay_rate(host, store, tmp, workers=1)[0], "events/s")
     report(f"{name}_replayed_events", events, "events")
     host.close()
 

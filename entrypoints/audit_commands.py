@@ -8,8 +8,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from adapters.storage.scratch_view_store import ScratchViewStore
 from adapters.storage.sql_key_store import SqlKeyStore, engine_for
-from adapters.storage.view_digest import ScratchViewStore, SqlViewDigests
+from adapters.storage.view_digest import SqlViewDigests
 from application.audit.auditor import audit_log
 from application.audit.log_lines import log_lines
 from application.audit.point_in_time import car_at, head_at, records_at
@@ -62,6 +63,7 @@ def run_replay(args: argparse.Namespace) -> int:
                 SqlViewDigests(store.reads),  # type: ignore[attr-defined]
                 scratch.digests(),
                 progress=_progress("replayed"),  # type: ignore[arg-type]
+                workers=args.workers,
             )
         finally:
             scratch.close()
@@ -124,6 +126,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
             command.add_argument("--at-seq", type=int)
             command.add_argument("--at-rev")
             command.add_argument("--records", action="store_true", help="JSON lines, not a CAR")
+        if name == "replay":
+            command.add_argument(
+                "--workers", type=int, help="projection processes (default: one per core)"
+            )
         if name == "log":
             command.add_argument("--did")
             command.add_argument("--after", type=int, default=0)

@@ -1,20 +1,14 @@
-"""Digests of the view tables, and a scratch SQLite store to rebuild them into."""
+"""Digests of the view tables: sha256 over rows in key order, comparable across stores."""
 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import cbor2
 
 from adapters.storage import schema
-from adapters.storage.connections import ReadConnections, SQLiteReadConnections
-from adapters.storage.ddl import view_ddl
-from adapters.storage.view_writer import ViewWriter
-from application.views import ViewChanges
+from adapters.storage.connections import ReadConnections
 
 
 def _normal(value: Any) -> Any:
@@ -57,36 +51,3 @@ class SqlViewDigests:
                         count += 1
             out[table.name] = f"{digest.hexdigest()[:16]} ({count} rows)"
         return out
-
-
-class ScratchViewStore:
-    """A fresh SQLite file holding only view tables, for `quire replay`."""
-
-    def __init__(self, path: Path) -> None:
-        if path.exists():
-            path.unlink()
-        self.path = path
-        self._conn = sqlite3.connect(str(path), isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=OFF")
-        self._conn.execute("PRAGMA synchronous=OFF")
-        for statement in view_ddl("sqlite"):
-            self._conn.execute(statement)
-        self._writer = ViewWriter("sqlite")
-        self.reads = SQLiteReadConnections(str(path))
-
-    def write(self, changes: Sequence[ViewChanges | None], seqs: Sequence[int]) -> None:
-        """Write one batch in one transaction."""
-        cur = self._conn.cursor()
-        cur.execute("BEGIN")
-        self._writer.write(cur, changes, seqs)
-        cur.execute("COMMIT")
-
-    def digests(self) -> SqlViewDigests:
-        """Digests over the rebuilt views."""
-        return SqlViewDigests(self.reads)
-
-    def close(self) -> None:
-        """Close and remove the scratch file."""
-        self.reads.close()
-        self._conn.close()
-        self.path.unlink(missing_ok=True)

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import bindparam
 
 from adapters.storage import schema
+from application.view_batch import ViewBatch
 from application.views import ViewChanges
 
 DialectName = Literal["sqlite", "postgresql"]
@@ -112,14 +113,7 @@ class ViewStatements:
 
 
 class ViewWriter:
-    """Applies the view changes of a batch of events, given their notification ids.
-
-    Within one batch only the last state of each row matters (the views are upserted
-    projections), so changes are folded per key first: the final record CID or deletion, the
-    final blob references of each record, the last head and account row per DID. A page of a
-    thousand replayed events, or a group commit of many DIDs, then costs one `executemany`
-    per statement.
-    """
+    """Writes a folded `ViewBatch` (see `application/view_batch.py`): one statement per table."""
 
     def __init__(self, dialect: DialectName, db_schema: str | None = None) -> None:
         self.sql = ViewStatements.compile(dialect, db_schema)
@@ -128,63 +122,16 @@ class ViewWriter:
         self, cursor: Any, changes: Sequence[ViewChanges | None], seqs: Sequence[int]
     ) -> None:
         """Write every event's changes; `changes[i]` belongs to the event with `seqs[i]`."""
-        batch = _Batch()
-        for change, seq in zip(changes, seqs, strict=True):
-            if change is not None:
-                batch.add(change, seq)
-        batch.send(cursor, self.sql)
+        self.send(cursor, ViewBatch.of(changes, seqs))
 
-
-class _Batch:
-    """The folded, final effect of a sequence of view changes."""
-
-    def __init__(self) -> None:
-        self.blocks: dict[bytes, bytes] = {}
-        self.records: dict[tuple[str, str, str], bytes | None] = {}
-        self.blob_refs: dict[tuple[str, str], list[bytes]] = {}
-        self.heads: dict[str, dict[str, Any]] = {}
-        self.accounts: dict[str, dict[str, Any]] = {}
-        self.seq_events: list[dict[str, Any]] = []
-
-    def add(self, change: ViewChanges, seq: int) -> None:
-        for cid, data in change.blocks:
-            self.blocks[cid.raw] = data
-        for key in change.record_deletes:
-            self.records[key] = None
-        for did, path in change.blob_deletes:
-            self.blob_refs[(did, path)] = []
-        for r in change.record_puts:
-            self.records[(r.did, r.collection, r.rkey)] = r.cid.raw
-        for b in change.blob_puts:
-            self.blob_refs.setdefault((b.did, b.record_path), []).append(b.cid.raw)
-        if change.head is not None:
-            h = change.head
-            self.heads[h.did] = {
-                "did": h.did, "commit_cid": h.commit.raw, "rev": h.rev, "data_cid": h.data.raw
-            }  # fmt: skip
-        if change.account is not None:
-            a = change.account
-            self.accounts[a.did] = {
-                "did": a.did, "handle": a.handle, "email": a.email,
-                "status": a.status, "signing_key": a.signing_key,
-            }  # fmt: skip
-        if change.render_frame is not None:
-            self.seq_events.append(
-                {
-                    "seq": seq,
-                    "did": change.frame_did,
-                    "kind": change.frame_kind,
-                    "time": change.frame_time,
-                    "frame": change.render_frame(seq),
-                }
-            )
-
-    def send(self, cursor: Any, sql: ViewStatements) -> None:
-        deletes = [k for k, cid in self.records.items() if cid is None]
-        puts = [(k, cid) for k, cid in self.records.items() if cid is not None]
+    def send(self, cursor: Any, batch: ViewBatch) -> None:
+        """Write an already folded batch."""
+        sql = self.sql
+        deletes = [k for k, cid in batch.records.items() if cid is None]
+        puts = [(k, cid) for k, cid in batch.records.items() if cid is not None]
         _bulk(
             cursor, sql, "blocks", sql.insert_block,
-            [{"cid": c, "data": d} for c, d in self.blocks.items()],
+            [{"cid": c, "data": d} for c, d in batch.blocks.items()],
         )  # fmt: skip
         _many(
             cursor,
@@ -198,19 +145,19 @@ class _Batch:
             sql.upsert_record,
             [{"did": d, "collection": c, "rkey": r, "cid": cid} for (d, c, r), cid in puts],
         )
-        _many(cursor, sql.delete_blob_refs, [{"did": d, "path": p} for d, p in self.blob_refs])
+        _many(cursor, sql.delete_blob_refs, [{"did": d, "path": p} for d, p in batch.blob_refs])
         _many(
             cursor,
             sql.insert_blob_ref,
             [
                 {"did": d, "cid": cid, "record_path": p}
-                for (d, p), cids in self.blob_refs.items()
+                for (d, p), cids in batch.blob_refs.items()
                 for cid in cids
             ],
         )
-        _many(cursor, sql.upsert_head, list(self.heads.values()))
-        _many(cursor, sql.upsert_account, list(self.accounts.values()))
-        _bulk(cursor, sql, "seq", sql.insert_seq_event, self.seq_events)
+        _many(cursor, sql.upsert_head, list(batch.heads.values()))
+        _many(cursor, sql.upsert_account, list(batch.accounts.values()))
+        _bulk(cursor, sql, "seq", sql.insert_seq_event, batch.seq_events)
 
 
 def _postgres_bulk(db_schema: str | None) -> dict[str, tuple[str, tuple[str, ...]]]:

@@ -10,8 +10,11 @@ from typing import Any
 from eventsourcing.application import Application
 
 from application.audit.log_reader import iter_notifications
+from application.audit.parallel_projection import default_workers, project_pages
 from application.ports.view_store import ViewDigests, ViewSink
-from application.projection import project
+
+_PARALLEL_FROM = 5_000
+"""Below this many events, starting worker processes costs more than it saves."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,16 +43,25 @@ def replay(
     live: ViewDigests,
     rebuilt: ViewDigests,
     progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
 ) -> ReplayReport:
-    """Project every event of the log into `sink`, then compare digests view by view."""
+    """Project every event of the log into `sink`, then compare digests view by view.
+
+    Projection runs in `workers` processes (default: one per core) when the log is longer
+    than a few pages; batches are still written strictly in seq order.
+    """
     count = 0
     started = time.perf_counter()
-    for page in iter_notifications(app):
-        events = [app.mapper.to_domain_event(n) for n in page]
-        sink.write([project(event) for event in events], [n.id for n in page])
-        count += len(page)
+    if workers is None:
+        longest = app.recorder.max_notification_id() or 0
+        workers = default_workers() if longest > _PARALLEL_FROM else 1
+    pages = iter_notifications(app)
+    for events, batch in project_pages(app.mapper, pages, workers, sink.shard_opener()):
+        sink.write(batch)
+        count += events
         if progress is not None:
             progress(count)
+    sink.finish()
     elapsed = time.perf_counter() - started
     min_seq = live.min_seq()
     return ReplayReport(count, live.digests(min_seq), rebuilt.digests(min_seq), elapsed)

@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from typing import Protocol
 
-from application.views import ViewChanges
+from application.view_batch import ViewBatch
+
+
+class ViewShard(Protocol):
+    """The part of a scratch store one worker process writes on its own.
+
+    It takes the views whose rows never depend on the order of events: blocks (content
+    addressed) and seq rows (keyed by seq). Everything else stays with the ordered writer.
+    """
+
+    def write(self, batch: ViewBatch) -> None:
+        """Write the batch's blocks and seq rows; leave the rest."""
+        ...
 
 
 class ViewSink(Protocol):
     """A scratch store the projection writes rebuilt views into."""
 
-    def write(self, changes: Sequence[ViewChanges | None], seqs: Sequence[int]) -> None:
-        """Write one batch of events' view changes in one transaction."""
+    def write(self, batch: ViewBatch) -> None:
+        """Write one folded batch of events' view changes in one transaction."""
+        ...
+
+    def shard_opener(self) -> Callable[[], ViewShard]:
+        """A picklable callable that opens a new shard inside a worker process."""
+        ...
+
+    def finish(self) -> None:
+        """Fold every shard into the store; call once every worker has stopped."""
         ...
 
     def close(self) -> None:
@@ -24,7 +44,7 @@ class ViewDigests(Protocol):
     """A digest per view table, computed over its rows in key order."""
 
     def digests(self, min_seq: int = 0) -> dict[str, str]:
-        """{view name: hex digest}; the seq view only from `min_seq` (retention)."""
+        """{view name: hex sha256}; the seq view only from `min_seq` (retention)."""
         ...
 
     def min_seq(self) -> int:

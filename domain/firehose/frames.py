@@ -22,6 +22,7 @@ _HEADERS: Final = {
     for kind in ("#commit", "#sync", "#identity", "#account", "#info")
 }
 _ERROR_HEADER: Final = dag_cbor.encode({"op": -1})
+_tag = dag_cbor.cid_tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,13 @@ class FrameOp:
         if self.prev is None:
             return {"cid": self.cid, "path": self.path, "action": self.action}
         return {"cid": self.cid, "path": self.path, "prev": self.prev, "action": self.action}
+
+    def to_encodable(self) -> dict[str, Any]:
+        """`to_value` with CIDs as tag 42, ready for `encode_ordered`."""
+        cid = None if self.cid is None else _tag(self.cid)
+        if self.prev is None:
+            return {"cid": cid, "path": self.path, "action": self.action}
+        return {"cid": cid, "path": self.path, "prev": _tag(self.prev), "action": self.action}
 
 
 def message_frame(kind: str, body: dict[str, Any]) -> bytes:
@@ -70,20 +78,20 @@ def commit_frame(
     too_big = len(ops) > MAX_OPS or len(blocks) > MAX_BLOCKS_BYTES
     # Keys in DAG-CBOR order (length, then bytes) so the trusted encoder can skip the walk.
     body: dict[str, Any] = {
-        "ops": [] if too_big else [op.to_value() for op in ops],
+        "ops": [] if too_big else [op.to_encodable() for op in ops],
         "rev": rev,
         "seq": seq,
         "repo": repo,
         "time": time,
-        "blobs": list(blobs),
+        "blobs": [_tag(blob) for blob in blobs],
         "since": since,
         "blocks": b"" if too_big else blocks,
-        "commit": commit,
+        "commit": _tag(commit),
         "rebase": False,
         "tooBig": too_big,
     }
     if prev_data is not None:
-        body["prevData"] = prev_data
+        body["prevData"] = _tag(prev_data)
     return _HEADERS["#commit"] + dag_cbor.encode_ordered(body)
 
 

@@ -212,6 +212,42 @@ def read_slice(data: bytes, root: CID) -> list[tuple[CID, bytes]]:
     return list(_read_blocks(source, MAX_BLOCK_SIZE, None))
 
 
+def split_slice(data: bytes, root: CID) -> list[tuple[bytes, bytes]]:
+    """(CID bytes, block bytes) of a commit slice this process recorded, without re-hashing.
+
+    For the projection only: a recorded event's slice was built from hash-checked blocks, a
+    replay that read damaged bytes writes a block view whose digest differs from the live
+    one, and `quire audit` re-checks every block against its CID. The framing is still
+    checked, so damaged lengths raise `InvalidCar`. Sections that are not a 36-byte sha256
+    CID fall back to the verifying reader.
+    """
+    prefix = _single_root_header(root)
+    if not data.startswith(prefix):
+        return [(cid.raw, block) for cid, block in read_slice(data, root)]
+    out: list[tuple[bytes, bytes]] = []
+    append = out.append
+    dag_prefix = _DAG_CBOR_PREFIX
+    pos = len(prefix)
+    size = len(data)
+    while pos < size:
+        length = data[pos]
+        start = pos + 1
+        if length >= 0x80 and start < size and 0 < data[start] < 0x80:
+            length = (length & 0x7F) | (data[start] << 7)
+            start += 1
+        elif length >= 0x80:
+            try:
+                length, start = varint.decode(data, pos)
+            except varint.InvalidVarint as exc:
+                raise InvalidCar(f"bad length prefix at byte {pos}: {exc}") from exc
+        end = start + length
+        if end > size or length < 36 or not data.startswith(dag_prefix, start):
+            return [(cid.raw, block) for cid, block in read_slice(data, root)]
+        append((data[start : start + 36], data[start + 36 : end]))
+        pos = end
+    return out
+
+
 def _read_header(source: _Source, max_header_size: int) -> tuple[CID, ...]:
     length = source.read_varint()
     if length is None:

@@ -10,8 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+from adapters.storage.scratch_view_store import ScratchViewStore
 from adapters.storage.store import sqlite_store
-from adapters.storage.view_digest import ScratchViewStore, SqlViewDigests
+from adapters.storage.view_digest import SqlViewDigests
 from application.audit.auditor import audit_log
 from application.audit.replay import replay
 from application.repo_host.app import RepoHost

@@ -9,7 +9,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.storage.view_digest import ScratchViewStore, SqlViewDigests
+from adapters.storage.scratch_view_store import ScratchViewStore
+from adapters.storage.view_digest import SqlViewDigests
 from application.audit.auditor import audit_log
 from application.audit.replay import replay
 from domain.crypto.k256 import K256Keypair

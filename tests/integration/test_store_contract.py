@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.storage.view_digest import ScratchViewStore, SqlViewDigests
+from adapters.storage.scratch_view_store import ScratchViewStore
+from adapters.storage.view_digest import SqlViewDigests
 from application.audit.auditor import audit_log
 from application.audit.replay import replay
 from application.repo_export import RepoExporter
@@ -170,8 +171,9 @@ def test_list_records_pages_both_directions_without_duplicates(
         assert seen == sorted(rkeys, reverse=not reverse)
 
 
+@pytest.mark.parametrize("workers", [1, 2], ids=["in-process", "two-workers"])
 def test_replay_rebuilds_every_view_identically(
-    backend: Backend, host: RepoHost, tmp_path: Path
+    backend: Backend, host: RepoHost, tmp_path: Path, workers: int
 ) -> None:
     did = new_account(host, 8)
     for i in range(10):
@@ -180,7 +182,10 @@ def test_replay_rebuilds_every_view_identically(
     host.set_status(did, "deactivated")
     scratch = ScratchViewStore(tmp_path / "scratch.sqlite")
     try:
-        report = replay(host, scratch, SqlViewDigests(backend.store.reads), scratch.digests())
+        report = replay(
+            host, scratch, SqlViewDigests(backend.store.reads), scratch.digests(), workers=workers
+        )
+        assert not list(tmp_path.glob("scratch-shards/*")), "shards are folded in and removed"
     finally:
         scratch.close()
     assert report.ok, (report.live, report.rebuilt)

@@ -1,0 +1,125 @@
+"""A scratch SQLite store for `quire replay`: the views rebuilt from the log alone.
+
+Worker processes each write the order-free views (blocks, seq rows) into a shard file of
+their own, unindexed, so block inserts run in parallel and append instead of descending a
+B-tree; `finish` then folds the shards into the main file in key order, in C. The ordered
+views (records, heads, accounts, blob references) are written by the caller, page by page.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from adapters.storage.connections import SQLiteReadConnections
+from adapters.storage.ddl import view_ddl
+from adapters.storage.view_digest import SqlViewDigests
+from adapters.storage.view_writer import ViewWriter
+from application.view_batch import ViewBatch
+
+_SHARD_DDL = (
+    "CREATE TABLE repo_blocks (cid BLOB NOT NULL, data BLOB NOT NULL)",
+    "CREATE TABLE seq_events (seq INTEGER NOT NULL, did TEXT NOT NULL, kind TEXT NOT NULL, "
+    "time TEXT NOT NULL, frame BLOB NOT NULL)",
+)
+
+
+def _scratch_connection(path: Path) -> sqlite3.Connection:
+    """No journal, no syncs: the file is thrown away if anything fails."""
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    conn.execute("PRAGMA journal_mode=OFF")
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA cache_size=-65536")
+    return conn
+
+
+class _Shard:
+    """One worker's shard: appends blocks and seq rows, one transaction per batch."""
+
+    def __init__(self, path: Path) -> None:
+        self._conn = _scratch_connection(path)
+        for statement in _SHARD_DDL:
+            self._conn.execute(statement)
+
+    def write(self, batch: ViewBatch) -> None:
+        cur = self._conn.cursor()
+        cur.execute("BEGIN")
+        cur.executemany("INSERT INTO repo_blocks VALUES (?, ?)", batch.blocks.items())
+        cur.executemany(
+            "INSERT INTO seq_events VALUES (?, ?, ?, ?, ?)",
+            [(e["seq"], e["did"], e["kind"], e["time"], e["frame"]) for e in batch.seq_events],
+        )
+        cur.execute("COMMIT")
+
+
+@dataclass(frozen=True, slots=True)
+class ShardOpener:
+    """Opens `<directory>/shard-<pid>.sqlite` in the calling process (picklable)."""
+
+    directory: str
+
+    def __call__(self) -> _Shard:
+        return _Shard(Path(self.directory) / f"shard-{os.getpid()}.sqlite")
+
+
+class ScratchViewStore:
+    """A fresh SQLite file holding only view tables, plus the shards workers wrote."""
+
+    def __init__(self, path: Path) -> None:
+        if path.exists():
+            path.unlink()
+        self.path = path
+        self._shards = path.parent / f"{path.stem}-shards"
+        self._shards.mkdir(exist_ok=True)
+        self._conn = _scratch_connection(path)
+        for statement in view_ddl("sqlite"):
+            self._conn.execute(statement)
+        self._writer = ViewWriter("sqlite")
+        self.reads = SQLiteReadConnections(str(path))
+
+    def write(self, batch: ViewBatch) -> None:
+        """Write one folded batch in one transaction."""
+        cur = self._conn.cursor()
+        cur.execute("BEGIN")
+        self._writer.send(cur, batch)
+        cur.execute("COMMIT")
+
+    def shard_opener(self) -> ShardOpener:
+        """For worker processes: each opens a shard file of its own."""
+        return ShardOpener(str(self._shards))
+
+    def finish(self) -> None:
+        """Fold every shard into the main file in key order, then delete it.
+
+        Duplicate blocks (the same CID written by two workers) keep one row, as the live
+        store's `ON CONFLICT DO NOTHING` does; equal CIDs mean equal bytes.
+        """
+        for shard in sorted(self._shards.glob("shard-*.sqlite")):
+            self._conn.execute("ATTACH DATABASE ? AS shard", (str(shard),))
+            self._conn.execute("BEGIN")
+            self._conn.execute(
+                "INSERT OR IGNORE INTO repo_blocks (cid, data) "
+                "SELECT cid, data FROM shard.repo_blocks ORDER BY cid"
+            )
+            self._conn.execute(
+                "INSERT INTO seq_events (seq, did, kind, time, frame) "
+                "SELECT seq, did, kind, time, frame FROM shard.seq_events ORDER BY seq"
+            )
+            self._conn.execute("COMMIT")
+            self._conn.execute("DETACH DATABASE shard")
+            shard.unlink()
+
+    def digests(self) -> SqlViewDigests:
+        """Digests over the rebuilt views."""
+        return SqlViewDigests(self.reads)
+
+    def close(self) -> None:
+        """Close and remove the scratch file and any shard left behind."""
+        self.reads.close()
+        self._conn.close()
+        self.path.unlink(missing_ok=True)
+        for shard in self._shards.glob("shard-*.sqlite"):
+            shard.unlink()
+        self._shards.rmdir()
