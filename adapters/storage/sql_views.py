@@ -71,6 +71,23 @@ class SqlViews:
         row = self._one("account", (did,))
         return AccountRow(*row) if row else None
 
+    def get_accounts(self, dids: list[str]) -> dict[str, AccountRow]:
+        """The rows of those `dids` that exist, in one query per 500."""
+        found: dict[str, AccountRow] = {}
+        for start in range(0, len(dids), 500):
+            chunk = tuple(dids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            sql = _q(
+                self.db.dialect,
+                "SELECT did, handle, email, status, signing_key FROM accounts "
+                f"WHERE did IN ({marks})",
+            )
+            with self.db.cursor() as cur:
+                cur.execute(sql, chunk)
+                for row in cur.fetchall():
+                    found[row[0]] = AccountRow(*row)
+        return found
+
     def get_account_by_handle(self, handle: str) -> AccountRow | None:
         """The account row with `handle` (handles are stored lowercased)."""
         row = self._one("account_by_handle", (handle.lower(),))

@@ -47,6 +47,10 @@ class AccountRows(Protocol):
         """The account row of `did`."""
         ...
 
+    def get_accounts(self, dids: list[str]) -> dict[str, AccountRow]:
+        """The account rows of those `dids` that exist, in one read."""
+        ...
+
 
 class AccountNotActive(RepoNotFound):
     """The account exists but is deactivated, taken down or deleted."""
@@ -222,10 +226,11 @@ class RepoHost(Application[str]):
         """
         results: list[RepoCommit | Exception] = []
         with self._write_lock:
+            rows = self._account_rows([did for did, _, _ in requests])
             touched: dict[str, Repo] = {}
             for did, writes, swap_commit in requests:
                 try:
-                    _account, repo = self._writable(did)
+                    _account, repo = self._writable(did, rows)
                     commit = self._decide_commit(did, repo, prepare_writes(writes), swap_commit)
                 except Exception as exc:  # a bad request fails alone
                     results.append(exc)
@@ -307,15 +312,27 @@ class RepoHost(Application[str]):
 
         self._retrying(did, "change the status of", decide)
 
-    def _writable(self, did: str) -> tuple[Account, Repo]:
+    def _account_rows(self, dids: list[str]) -> dict[str, AccountRow] | None:
+        """The accounts view rows of a batch's DIDs, in one read (None without the view)."""
+        if self.accounts is None:
+            return None
+        if len(dids) == 1:
+            row = self.accounts.get_account(dids[0])
+            return {} if row is None else {dids[0]: row}
+        return self.accounts.get_accounts(list(dict.fromkeys(dids)))
+
+    def _writable(
+        self, did: str, rows: dict[str, AccountRow] | None = None
+    ) -> tuple[Account, Repo]:
         """The account as the log has it now (status, signing key) and the cached repo head.
 
-        The account is re-read (fast-forwarded) on every write: a takedown or key rotation
-        recorded by another process must stop or re-key writes here at once. A stale repo head
-        is caught by optimistic concurrency instead, so it stays cached.
+        The account is re-read on every write (a group commit reads its batch's rows at once,
+        `rows`): a takedown or key rotation recorded by another process must stop or re-key
+        writes here at once. A stale repo head is caught by optimistic concurrency instead,
+        so it stays cached.
         """
         if self.accounts is not None:
-            row = self.accounts.get_account(did)
+            row = self.accounts.get_account(did) if rows is None else rows.get(did)
             if row is None:
                 raise RepoNotFound(f"could not find account for DID: {did}")
             if row.status != "active":

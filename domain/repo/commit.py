@@ -104,8 +104,8 @@ class UnsignedCommit:
         }
 
     def signing_bytes(self) -> bytes:
-        """The exact bytes the signature covers."""
-        return dag_cbor.encode(self.to_value())
+        """The exact bytes the signature covers (fields validated, keys in order)."""
+        return dag_cbor.encode_ordered(self.to_value())
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +148,7 @@ class Commit:
 
     def encode(self) -> tuple[CID, bytes]:
         """The commit block: its CID and DAG-CBOR bytes."""
-        data = dag_cbor.encode(self.to_value())
+        data = dag_cbor.encode_ordered(self.to_value())
         return CID.for_dag_cbor(data), data
 
     @classmethod
@@ -207,7 +207,7 @@ class LegacyCommit:
 
     def encode(self) -> tuple[CID, bytes]:
         """The commit block: its CID and DAG-CBOR bytes."""
-        data = dag_cbor.encode(self.to_value())
+        data = dag_cbor.encode_ordered(self.to_value())
         return CID.for_dag_cbor(data), data
 
     def _unsigned_value(self) -> dict[str, dag_cbor.Value]:

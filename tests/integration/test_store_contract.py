@@ -17,7 +17,13 @@ from application.repo_host.group_commit import GroupCommitter
 from domain.crypto.k256 import K256Keypair
 from domain.repo.car import car_bytes, load_car
 from domain.repo.commit import Commit, UnsignedCommit, sign_commit, verify_commit
-from domain.repo.errors import InvalidCar, InvalidSwap, RecordAlreadyExists, RecordNotFound
+from domain.repo.errors import (
+    InvalidCar,
+    InvalidSwap,
+    RecordAlreadyExists,
+    RecordNotFound,
+    RepoNotFound,
+)
 from domain.repo.writes import RecordWrite
 from tests.integration.stores import Backend, open_backend
 
@@ -150,6 +156,22 @@ def test_deactivated_account_cannot_commit(host: RepoHost) -> None:
     host.set_status(did, "deactivated")
     with pytest.raises(AccountNotActive):
         host.apply_writes(did, [RecordWrite("create", POST, "3k2aaaaaaaaa2", post("a"))])
+
+
+def test_a_batch_rejects_only_its_inactive_accounts(backend: Backend, host: RepoHost) -> None:
+    active, taken_down, unknown = new_account(host, 30), new_account(host, 31), "did:plc:none"
+    host.set_status(taken_down, "takendown")
+    results = host.apply_writes_batch(
+        [
+            (did, [RecordWrite("create", POST, "3k2aaaaaaaaa2", post("a"))], None)
+            for did in (active, taken_down, unknown, active)
+        ]
+    )
+    assert not isinstance(results[0], Exception)
+    assert isinstance(results[1], AccountNotActive) and results[1].status == "takendown"
+    assert isinstance(results[2], RepoNotFound) and not isinstance(results[2], AccountNotActive)
+    assert isinstance(results[3], RecordAlreadyExists)
+    assert backend.store.views.get_accounts([active, unknown]).keys() == {active}
 
 
 def test_list_records_pages_both_directions_without_duplicates(
