@@ -207,7 +207,7 @@ class LegacyCommit:
 
     def encode(self) -> tuple[CID, bytes]:
         """The commit block: its CID and DAG-CBOR bytes."""
-        data = dag_cbor.encode_ordered(self.to_value())
+        data = dag_cbor.encode(self.to_value())
         return CID.for_dag_cbor(data), data
 
     def _unsigned_value(self) -> dict[str, dag_cbor.Value]:
