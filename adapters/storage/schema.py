@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Index,
+    Integer,
     LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
@@ -21,6 +22,8 @@ metadata = MetaData()
 
 # Keys are compared bytewise, as atproto orders them (SQLite's default; Postgres needs "C").
 Key = Text().with_variant(Text(collation="C"), "postgresql")
+# On SQLite an `INTEGER PRIMARY KEY` is the rowid itself: one B-tree per insert, not two.
+Seq = BigInteger().with_variant(Integer(), "sqlite")
 
 blocks = Table(
     "repo_blocks",
@@ -37,6 +40,8 @@ records = Table(
     Column("rkey", Key, nullable=False),
     Column("cid", LargeBinary, nullable=False),
     PrimaryKeyConstraint("did", "collection", "rkey"),
+    # Small rows keyed by text: stored in the key's own B-tree on SQLite (one write, not two).
+    sqlite_with_rowid=False,
 )
 
 repo_heads = Table(
@@ -46,6 +51,7 @@ repo_heads = Table(
     Column("commit_cid", LargeBinary, nullable=False),
     Column("rev", Text, nullable=False),
     Column("data_cid", LargeBinary, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 accounts = Table(
@@ -73,7 +79,7 @@ Index("record_blobs_by_cid", record_blobs.c.did, record_blobs.c.cid)
 seq_events = Table(
     "seq_events",
     metadata,
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("seq", Seq, primary_key=True, autoincrement=False),
     Column("did", Text, nullable=False),
     Column("kind", Text, nullable=False),
     Column("time", Text, nullable=False),

@@ -155,7 +155,7 @@ class ViewWriter:
                 for cid in cids
             ],
         )
-        _many(cursor, sql.upsert_head, list(batch.heads.values()))
+        _bulk(cursor, sql, "heads", sql.upsert_head, list(batch.heads.values()))
         _many(cursor, sql.upsert_account, list(batch.accounts.values()))
         _bulk(cursor, sql, "seq", sql.insert_seq_event, batch.seq_events)
 
@@ -170,6 +170,7 @@ def _postgres_bulk(db_schema: str | None) -> dict[str, tuple[str, tuple[str, ...
 
     blocks = {"cid": "bytea", "data": "bytea"}
     records = {"did": "text", "collection": "text", "rkey": "text", "cid": "bytea"}
+    heads = {"did": "text", "commit_cid": "bytea", "rev": "text", "data_cid": "bytea"}
     seq = {"seq": "bigint", "did": "text", "kind": "text", "time": "text", "frame": "bytea"}
     return {
         "blocks": (
@@ -180,6 +181,12 @@ def _postgres_bulk(db_schema: str | None) -> dict[str, tuple[str, tuple[str, ...
             f"INSERT INTO {q}records (did, collection, rkey, cid) {unnest(records)} "
             "ON CONFLICT (did, collection, rkey) DO UPDATE SET cid = excluded.cid",
             tuple(records),
+        ),
+        "heads": (
+            f"INSERT INTO {q}repo_heads (did, commit_cid, rev, data_cid) {unnest(heads)} "
+            "ON CONFLICT (did) DO UPDATE SET commit_cid = excluded.commit_cid, "
+            "rev = excluded.rev, data_cid = excluded.data_cid",
+            tuple(heads),
         ),
         "seq": (
             f"INSERT INTO {q}seq_events (seq, did, kind, time, frame) {unnest(seq)}",
