@@ -1,7 +1,9 @@
 """Repository export: streamed CAR files of a whole repo, a diff since a rev, a record proof.
 
-The walk reads the MST through the block store one node at a time (and each node's records in
-one batch), so memory stays flat however large the repository is.
+A full export walks the MST through the block store in batches (`repo_walk`), so memory stays
+flat however large the repository is. With a `CarCache`, a full export is served from the
+cache when its commit is there, and otherwise kept in it as it streams: the bytes for one
+commit never change (ADR 0009).
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from application.ports.block_store import BlockStore
+from application.ports.car_cache import CarCache
 from application.ports.repo_views import RepoViews
+from application.repo_walk import DEFAULT_WINDOW, walk_tree
+from application.views import RepoHeadRow
 from domain.data import dag_cbor
 from domain.data.cid import CID
 from domain.repo.block_reader import MissingBlock
@@ -28,10 +33,20 @@ def _require(blocks: BlockStore, cid: CID) -> bytes:
 class RepoExporter:
     """Builds `sync.getRepo` and `sync.getRecord` CARs from the views."""
 
-    def __init__(self, views: RepoViews, blocks: BlockStore, events: Any = None) -> None:
+    def __init__(
+        self,
+        views: RepoViews,
+        blocks: BlockStore,
+        events: Any = None,
+        *,
+        cache: CarCache | None = None,
+        window: int = DEFAULT_WINDOW,
+    ) -> None:
         self.views = views
         self.blocks = blocks
         self.events = events  # callable(did, since) -> Iterator[(cid, bytes)] for diffs
+        self.cache = cache
+        self.window = window
 
     def export(self, did: str, since: str | None = None) -> Iterator[bytes]:
         """CAR chunks of `did`'s repo: commit, then MST nodes pre-order, records interleaved."""
@@ -40,29 +55,19 @@ class RepoExporter:
             raise RepoNotFound(f"Could not find repo for DID: {did}")
         if since is not None and self.events is not None:
             return write_car(head.commit, self.events(did, since))
+        if since is None and self.cache is not None:
+            cached = self.cache.read(did, head.rev, head.commit)
+            if cached is not None:
+                return cached
+            return self.cache.write_through(did, head.rev, head.commit, self._full(head))
+        return self._full(head)
+
+    def _full(self, head: RepoHeadRow) -> Iterator[bytes]:
         return write_car(head.commit, self._walk(head.commit, head.data))
 
     def _walk(self, commit: CID, root: CID) -> Iterator[tuple[CID, bytes]]:
         yield commit, _require(self.blocks, commit)
-        yield from self._walk_subtree(root)
-
-    def _walk_subtree(self, root: CID) -> Iterator[tuple[CID, bytes]]:
-        """Pre-order: the node, its left subtree, then each record followed by its subtree.
-
-        Recursion depth is the tree height (about log4 of the record count), never the size.
-        """
-        data = _require(self.blocks, root)
-        yield root, data
-        node = dag_cbor.decode_trusted(data)  # validated when it was recorded
-        records = self.blocks.get_blocks(e["v"] for e in node["e"])
-        if node["l"] is not None:
-            yield from self._walk_subtree(node["l"])
-        for entry in node["e"]:
-            value = entry["v"]
-            if value in records:
-                yield value, records[value]
-            if entry["t"] is not None:
-                yield from self._walk_subtree(entry["t"])
+        yield from walk_tree(self.blocks, root, self.window)
 
     def record_proof(self, did: str, collection: str, rkey: str) -> bytes:
         """A CAR proving (or disproving) one record: commit, the path of nodes, the record."""

@@ -17,6 +17,7 @@ from adapters.security.argon2_hasher import FAST_FOR_TESTS, OWASP, Argon2Hasher
 from adapters.security.jwt_hs256 import HS256Signer
 from adapters.storage.account_lookup import ViewAccountLookup
 from adapters.storage.crawl_requests import SqlCrawlRequests
+from adapters.storage.disk_car_cache import DiskCarCache
 from adapters.storage.seq_pruner import SqlSeqPruner
 from adapters.storage.sql_blob_index import SqlBlobIndex
 from adapters.storage.sql_credential_store import SqlCredentialStore
@@ -28,6 +29,7 @@ from application.blobs import BlobService
 from application.crawlers import Crawlers
 from application.firehose.hub import FirehoseHub
 from application.lexicon_validator import LexiconRecordValidator
+from application.ports.car_cache import CarCache
 from application.ports.did_registrar import DidRegistrar
 from application.repo_export import RepoExporter
 from application.repo_host.app import RepoHost
@@ -81,6 +83,13 @@ def _registrar(settings: Settings, server: ServerSecrets, extras: dict[str, Any]
     from entrypoints.identity_wiring import build_registrar
 
     return build_registrar(settings, server, extras)
+
+
+def car_cache(settings: Settings) -> CarCache | None:
+    """The full-export CAR cache in the data directory, or None when its budget is 0."""
+    if settings.car_cache_mb <= 0:
+        return None
+    return DiskCarCache(settings.data_dir / "car-cache", settings.car_cache_mb * 1024 * 1024)
 
 
 def build_container(settings: Settings) -> punq.Container:
@@ -141,7 +150,8 @@ def build_container(settings: Settings) -> punq.Container:
     blobs = BlobService(DiskBlobStore(settings.data_dir / "blobs"), SqlBlobIndex(engine), time.time)
     container.register(BlobService, instance=blobs)
     container.register(RepoReader, instance=RepoReader(store.views, store.views))
-    container.register(RepoExporter, instance=RepoExporter(store.views, store.views))
+    exporter = RepoExporter(store.views, store.views, cache=car_cache(settings))
+    container.register(RepoExporter, instance=exporter)
     container.register(SessionService, instance=sessions)
     container.register(AccountService, instance=accounts)
     container.register(LexiconRecordValidator, instance=LexiconRecordValidator(default_catalog()))

@@ -39,6 +39,8 @@ class Settings:
     relays: tuple[str, ...] = field(
         default_factory=lambda: tuple(r for r in _env("RELAYS", "").split(",") if r)
     )
+    car_cache_mb: int = field(default_factory=lambda: int(_env("CAR_CACHE_MB", "512")))
+    """Disk budget of the full-export CAR cache under `<data>/car-cache`; 0 disables it."""
 
     @property
     def public_url(self) -> str:

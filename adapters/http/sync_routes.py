@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, Iterator
 from typing import Any
 
+from starlette.concurrency import iterate_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -87,10 +88,14 @@ class SyncRoutes:
 
     async def get_repo(self, request: Request) -> Response:
         did = _did_param(request)
-        await call(self.check_hosted, did)
         since = param(request, "since", required=False)
-        chunks: Iterator[bytes] = await call(self.exporter.export, did, since)
+        chunks: Iterator[bytes] = await call(self._export_hosted, did, since)
         return StreamingResponse(_threaded(chunks), media_type=CAR_TYPE)
+
+    def _export_hosted(self, did: str, since: str | None) -> Iterator[bytes]:
+        """The status check, then the export: one trip to a worker thread, not two."""
+        self.check_hosted(did)
+        return self.exporter.export(did, since)
 
     async def get_blocks(self, request: Request) -> Response:
         did = _did_param(request)
@@ -148,9 +153,16 @@ class SyncRoutes:
         ]
 
 
-async def _threaded(chunks: Iterator[bytes]) -> Any:
-    """Pull a synchronous chunk iterator in worker threads so export never blocks the loop."""
-    from starlette.concurrency import iterate_in_threadpool
+async def _threaded(chunks: Iterator[bytes]) -> AsyncGenerator[bytes, None]:
+    """Pull a synchronous chunk iterator in worker threads so export never blocks the loop.
 
-    async for chunk in iterate_in_threadpool(chunks):
-        yield chunk
+    A stream cut short (the client went away) closes the iterator, so an export being written
+    to the CAR cache is discarded now rather than whenever it is garbage-collected.
+    """
+    try:
+        async for chunk in iterate_in_threadpool(chunks):
+            yield chunk
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
