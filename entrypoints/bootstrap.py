@@ -146,7 +146,10 @@ def build_container(settings: Settings) -> punq.Container:
     wire_account_admin(settings, server, host, store.views, keys, engine, extras)
     container.register(FirehoseHub, instance=hub)
     container.register(RepoHost, instance=host)
-    container.register(GroupCommitter, instance=GroupCommitter(host))
+    # SQLite commits are local work: recorded on the event loop. Postgres waits on the
+    # network, so its commits go through the writer thread and never stall the loop.
+    on_loop = store.dialect == "sqlite"
+    container.register(GroupCommitter, instance=GroupCommitter(host, on_loop=on_loop))
     blobs = BlobService(DiskBlobStore(settings.data_dir / "blobs"), SqlBlobIndex(engine), time.time)
     container.register(BlobService, instance=blobs)
     container.register(RepoReader, instance=RepoReader(store.views, store.views))

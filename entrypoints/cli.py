@@ -28,6 +28,7 @@ def _serve(args: argparse.Namespace) -> int:
     }
     settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    from adapters.http.http_protocol import uvicorn_http_options
     from adapters.http.ws_protocol import uvicorn_websocket_options
 
     uvicorn.run(
@@ -36,6 +37,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=settings.port,
         log_level="info",
         access_log=args.access_log or os.environ.get("QUIRE_ACCESS_LOG", "") in ("1", "true"),
+        **uvicorn_http_options(),
         **uvicorn_websocket_options(),
     )
     return 0

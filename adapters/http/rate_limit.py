@@ -132,3 +132,8 @@ class RateLimitedCommitter:
         """Charge, then submit (a 429 is raised before anything is queued)."""
         self.limiter.charge(did, [write.action for write in writes])
         return self.committer.submit(did, writes, swap_commit)
+
+    async def commit(self, did: str, writes: list[Any], swap_commit: Any = None) -> Any:
+        """Charge, then commit from the event loop (a 429 is raised before anything is queued)."""
+        self.limiter.charge(did, [write.action for write in writes])
+        return await self.committer.commit(did, writes, swap_commit)

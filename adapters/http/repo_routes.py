@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from starlette.requests import Request
@@ -85,9 +84,9 @@ class RepoRoutes:
     async def _commit(
         self, did: str, writes: list[RecordWrite], swap_commit: CID | None
     ) -> RepoCommit:
-        """Queue the commit on the group committer and await it, mapping domain errors."""
+        """Commit through the group committer (on this loop), mapping domain errors."""
         try:
-            return await asyncio.wrap_future(self.committer.submit(did, writes, swap_commit))
+            return await self.committer.commit(did, writes, swap_commit)
         except Exception as exc:
             mapped = to_xrpc(exc)
             if mapped is None:

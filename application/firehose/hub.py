@@ -74,6 +74,7 @@ class FirehoseHub:
         self._open: set[Subscription] = set()
         self._wake: asyncio.Event | None = None
         self._signalled = False
+        self._behind = False  # commits were skipped while no subscription was live
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -138,7 +139,15 @@ class FirehoseHub:
                 await asyncio.sleep(self.poll_interval)
 
     async def catch_up(self) -> None:
-        """Read and publish pages until the seq view has nothing after our position."""
+        """Read and publish pages until the seq view has nothing after our position.
+
+        With no live subscription there is nobody to publish to, so the read is skipped (on a
+        busy PDS with no relay attached it would cost a page read per commit) and the
+        position is brought forward when a subscription next needs it.
+        """
+        if not self._live:
+            self._behind = True
+            return
         while True:
             rows = await self.read_page(self.position)
             self._publish(rows)
@@ -163,7 +172,13 @@ class FirehoseHub:
     async def subscribe(self, cursor: int | None, sink: LiveSink | None = None) -> Subscription:
         """Open a subscription (raises `FutureCursor` for a cursor past the current seq)."""
         if cursor is None:
+            refreshed = self._behind and not self._live
+            if refreshed:
+                self._behind = False
+                self.position = max(self.position, await asyncio.to_thread(self.views.max_seq))
             subscription = Subscription(self, self.position, preamble=[], live=True, sink=sink)
+            if refreshed:
+                self.notify()  # anything recorded during the read above
             self._open.add(subscription)
             self.join(subscription)
             return subscription
@@ -200,9 +215,17 @@ class FirehoseHub:
         return cursor, []
 
     def join(self, subscription: Subscription) -> None:
-        """Add a caught-up subscription to the live set (synchronously: see `subscription`)."""
+        """Add a caught-up subscription to the live set (synchronously: see `subscription`).
+
+        If the tail skipped reads while nobody was live, it is woken to catch up from the
+        position this subscription reached, so nothing in between is missed.
+        """
         if subscription in self._open:
+            was_idle = not self._live
             self._live.add(subscription)
+            if was_idle and self._behind:
+                self._behind = False
+                self.notify()
 
     def detach(self, subscription: Subscription) -> None:
         """Forget a subscription that ended."""

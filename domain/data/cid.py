@@ -1,8 +1,9 @@
 """Content identifiers, kept as their binary form.
 
 Parsing and formatting through `multiformats` costs ~160 µs per CID, so quire keeps CIDs
-as bytes and formats the blessed atproto form (CIDv1, base32, sha2-256) with `base64`'s C
-codec. `multiformats` is used only for the rare foreign string forms (CIDv0, other bases).
+as bytes: parsing the blessed atproto form (CIDv1, base32, sha2-256) goes through `base64`,
+formatting through `_base32` below. `multiformats` is used only for the rare foreign string
+forms (CIDv0, other bases).
 """
 
 from __future__ import annotations
@@ -19,6 +20,27 @@ SHA2_256: Final = 0x12
 
 _DAG_CBOR_PREFIX: Final = bytes((0x01, DAG_CBOR, SHA2_256, 0x20))
 _RAW_PREFIX: Final = bytes((0x01, RAW, SHA2_256, 0x20))
+_BASE32: Final = "abcdefghijklmnopqrstuvwxyz234567"
+_BASE32_PAIRS: Final = tuple(a + b for a in _BASE32 for b in _BASE32)
+
+
+def _base32(data: bytes) -> str:
+    """RFC 4648 base32, lower case, unpadded: multibase `b` without its prefix.
+
+    One big integer read ten bits at a time through a table of character pairs: about twice
+    as fast as `base64.b32encode`, which is pure Python up to 3.12 and pads, then strips.
+    """
+    chars = -(-len(data) * 8 // 5)
+    bits = int.from_bytes(data, "big") << (chars * 5 - len(data) * 8)
+    out = []
+    if chars % 2:
+        out.append(_BASE32[bits & 31])
+        bits >>= 5
+    for _ in range(chars // 2):
+        out.append(_BASE32_PAIRS[bits & 1023])
+        bits >>= 10
+    out.reverse()
+    return "".join(out)
 
 
 def _read_varint(buf: bytes, pos: int) -> tuple[int, int]:
@@ -135,10 +157,7 @@ class CID:
     def __str__(self) -> str:
         text = self._str
         if text is None:
-            if self.version == 0:
-                text = _format_v0(self.raw)
-            else:
-                text = "b" + base64.b32encode(self.raw).decode("ascii").lower().rstrip("=")
+            text = _format_v0(self.raw) if self.version == 0 else "b" + _base32(self.raw)
             self._str = text
         return text
 

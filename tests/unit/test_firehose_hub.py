@@ -436,3 +436,56 @@ def test_a_cursor_before_the_oldest_row_left_by_pruning_gets_outdated_info() -> 
     info, *rest = run(scenario())
     assert split_frame(info)[1]["name"] == "OutdatedCursor"
     assert seqs(rest) == [5, 6]
+
+
+def test_an_idle_hub_reads_nothing_and_still_starts_new_subscribers_at_the_end() -> None:
+    view = FakeSeqView()
+    reads: list[int] = []
+    seq_after = view.seq_after
+
+    def counting(after: int, limit: int) -> object:
+        reads.append(after)
+        return seq_after(after, limit)
+
+    view.seq_after = counting  # type: ignore[method-assign]
+
+    async def scenario() -> tuple[list[int], list[int]]:
+        hub = hub_over(view)
+        await hub.start()
+        for seq in (1, 2, 3):
+            view.append(seq, RECENT)
+            hub.notify()
+            await hub.catch_up()
+        idle_reads = list(reads)
+        live = await hub.subscribe(None)
+        view.append(4, RECENT)
+        hub.notify()
+        frames = await live.next_batch()
+        await hub.stop()
+        return idle_reads, seqs(frames)
+
+    idle_reads, got = run(scenario())
+    assert idle_reads == []  # nobody subscribed: no page reads per commit
+    assert got == [4]  # not 1..3, which were recorded before subscribing
+
+
+def test_a_backfill_joining_an_idle_hub_gets_what_the_tail_skipped() -> None:
+    view = FakeSeqView()
+    view.append(1, RECENT)
+
+    async def scenario() -> list[int]:
+        hub = hub_over(view, page_size=2)
+        await hub.start()
+        subscription = await hub.subscribe(0)
+        got = await drain(subscription, 1)
+        parked = asyncio.create_task(subscription.next_batch())  # joins the live set
+        view.append(2, RECENT)
+        view.append(3, RECENT)
+        await hub.catch_up()  # may run before the join: then it skips, and the join wakes it
+        got += seqs(await parked)
+        if got[-1] < 3:
+            got += seqs(await subscription.next_batch())
+        await hub.stop()
+        return got
+
+    assert run(scenario()) == [1, 2, 3]
