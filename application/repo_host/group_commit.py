@@ -15,11 +15,11 @@ Two ways in, one batching rule:
   must not stall the event loop.
 `RepoHost` serializes the two under its write lock.
 
-The writer thread lingers for company: when the last batches show several writers taking
-turns (each waits for its commit before sending the next), it waits up to a quarter of the
-last transaction's time, at most 2 ms, for the ones that were in the previous batch to come
-back, so they share one transaction instead of alternating between two. A lone writer never
-waits.
+The writer thread lingers for company: writers that each wait for their commit before
+sending the next fall into groups that alternate between transactions. The accounts seen in
+the last two batches estimate how many are writing; until that many commits are gathered, the
+thread waits up to a quarter of the last transaction's time, at most 2 ms, so they share one
+transaction. A lone writer never waits, and a full batch stops waiting at once.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ class GroupCommitter:
         self.host = host
         self.max_batch = max_batch
         self.on_loop = on_loop
-        self._recent_sizes = (0, 0)  # sizes of the last two batches of the writer thread
+        # the DIDs of the last two batches of the writer thread: who is writing these days
+        self._recent: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
         self._linger = 0.0
         self._queue: queue.Queue[tuple[_Request, Future[RepoCommit]] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="quire-group-commit", daemon=True)
@@ -127,15 +128,14 @@ class GroupCommitter:
             batch = self._gather(first)
             started = time.monotonic()
             self._process(batch)
-            self._learn(len(batch), time.monotonic() - started)
+            self._learn(batch, time.monotonic() - started)
 
     def _gather(
         self, first: tuple[_Request, Future[RepoCommit]]
     ) -> list[tuple[_Request, Future[RepoCommit]]]:
         """`first` and whatever is queued; lingering for company when writers take turns."""
         batch = [first]
-        last, before = self._recent_sizes
-        company = min(self.max_batch, last + before) if max(last, before) > 1 else 1
+        company = min(self.max_batch, len(self._recent[0] | self._recent[1]))
         deadline: float | None = None
         while len(batch) < self.max_batch:
             try:
@@ -159,9 +159,9 @@ class GroupCommitter:
                 break
         return batch
 
-    def _learn(self, size: int, seconds: float) -> None:
-        """Remember the batch's size and how long its transaction took."""
-        self._recent_sizes = (size, self._recent_sizes[0])
+    def _learn(self, batch: list[tuple[_Request, Future[RepoCommit]]], seconds: float) -> None:
+        """Remember who was in the batch and how long its transaction took."""
+        self._recent = (frozenset(did for (did, _, _), _ in batch), self._recent[0])
         self._linger = min(MAX_LINGER, LINGER_SHARE * seconds)
 
     def _process(self, batch: list[tuple[_Request, Future[RepoCommit]]]) -> None:

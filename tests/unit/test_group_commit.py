@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -178,16 +179,24 @@ def test_submitting_from_threads_still_batches_on_the_writer_thread(
     assert sum(len(batch) for batch in host.batches) == 6
 
 
+def _dids(first: int, count: int) -> frozenset[str]:
+    return frozenset(f"did:plc:{n}" for n in range(first, first + count))
+
+
 def _stopped_committer(recent: tuple[int, int], linger: float) -> GroupCommitter:
-    """A committer whose writer thread has exited, so a test can drive `_gather` itself."""
+    """A committer whose writer thread has exited, so a test can drive `_gather` itself.
+
+    `recent` gives the sizes of the last two batches, each of distinct accounts.
+    """
     committer = GroupCommitter(FakeHost(), on_loop=False)  # type: ignore[arg-type]
     committer.close()
-    committer._recent_sizes, committer._linger = recent, linger
+    committer._recent = (_dids(0, recent[0]), _dids(recent[0], recent[1]))
+    committer._linger = linger
     return committer
 
 
 def _item(n: int) -> Any:
-    return (("did:plc:x", [], None), n)
+    return ((f"did:plc:{n}", [], None), n)
 
 
 def _put_later(committer: GroupCommitter, count: int, delay: float) -> threading.Thread:
@@ -210,7 +219,7 @@ def test_writers_taking_turns_are_gathered_into_one_batch() -> None:
 
 
 def test_a_lone_writer_never_lingers() -> None:
-    committer = _stopped_committer(recent=(1, 1), linger=1.0)
+    committer = _stopped_committer(recent=(1, 0), linger=1.0)
     late = _put_later(committer, 1, delay=0.2)
     batch = committer._gather(_item(-1))
     late.join()
@@ -223,9 +232,19 @@ def test_lingering_ends_at_the_deadline_with_whoever_came() -> None:
     assert len(batch) == 1
 
 
+def test_a_full_batch_of_the_usual_writers_does_not_wait() -> None:
+    committer = _stopped_committer(recent=(8, 0), linger=1.0)
+    for n in range(7):
+        committer._queue.put(_item(n))
+    started = time.monotonic()
+    batch = committer._gather(_item(7))
+    assert len(batch) == 8 and time.monotonic() - started < 0.5
+
+
 def test_linger_follows_the_last_transaction_time_with_a_cap() -> None:
     committer = _stopped_committer(recent=(0, 0), linger=0.0)
-    committer._learn(8, 0.004)
-    assert committer._recent_sizes == (8, 0) and committer._linger == pytest.approx(0.001)
-    committer._learn(8, 1.0)
-    assert committer._recent_sizes == (8, 8) and committer._linger == 0.002
+    committer._learn([_item(1), _item(2)], 0.004)
+    assert committer._recent == (_dids(1, 2), frozenset())
+    assert committer._linger == pytest.approx(0.001)
+    committer._learn([_item(3)], 1.0)
+    assert committer._recent == (_dids(3, 1), _dids(1, 2)) and committer._linger == 0.002
