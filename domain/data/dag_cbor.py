@@ -35,14 +35,6 @@ def _encode_cid(encoder: cbor2.CBOREncoder, cid: CID) -> None:
     encoder.encode(cbor2.CBORTag(_CID_TAG, b"\x00" + cid.raw))
 
 
-def cid_tag(cid: CID) -> cbor2.CBORTag:
-    """The tag-42 form of `cid`, for maps handed to `encode_ordered` on hot paths.
-
-    cbor2 writes a `CBORTag` in C; a `CID` goes through a Python encoder callback.
-    """
-    return cbor2.CBORTag(_CID_TAG, b"\x00" + cid.raw)
-
-
 def _canonical_key(key: str) -> tuple[int, bytes]:
     raw = key.encode("utf-8")
     return (len(raw), raw)

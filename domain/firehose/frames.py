@@ -22,7 +22,6 @@ _HEADERS: Final = {
     for kind in ("#commit", "#sync", "#identity", "#account", "#info")
 }
 _ERROR_HEADER: Final = dag_cbor.encode({"op": -1})
-_tag = dag_cbor.cid_tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +38,6 @@ class FrameOp:
         if self.prev is None:
             return {"cid": self.cid, "path": self.path, "action": self.action}
         return {"cid": self.cid, "path": self.path, "prev": self.prev, "action": self.action}
-
-    def to_encodable(self) -> dict[str, Any]:
-        """`to_value` with CIDs as tag 42, ready for `encode_ordered`."""
-        cid = None if self.cid is None else _tag(self.cid)
-        if self.prev is None:
-            return {"cid": cid, "path": self.path, "action": self.action}
-        return {"cid": cid, "path": self.path, "prev": _tag(self.prev), "action": self.action}
 
 
 def message_frame(kind: str, body: dict[str, Any]) -> bytes:
@@ -74,25 +66,73 @@ def commit_frame(
     time: str,
     blobs: Sequence[CID] = (),
 ) -> bytes:
-    """A `#commit` frame; `blocks` is the CAR slice (commit, new nodes/records, proof)."""
+    """A `#commit` frame; `blocks` is the CAR slice (commit, new nodes/records, proof).
+
+    Written byte by byte: one frame per commit is rendered when it is recorded and again
+    for every event a replay projects, and a generic encoder spends most of its time on the
+    CIDs. The keys are in DAG-CBOR order (length, then bytes); tests hold the output equal to
+    `dag_cbor.encode` of the same body.
+    """
     too_big = len(ops) > MAX_OPS or len(blocks) > MAX_BLOCKS_BYTES
-    # Keys in DAG-CBOR order (length, then bytes) so the trusted encoder can skip the walk.
-    body: dict[str, Any] = {
-        "ops": [] if too_big else [op.to_encodable() for op in ops],
-        "rev": rev,
-        "seq": seq,
-        "repo": repo,
-        "time": time,
-        "blobs": [_tag(blob) for blob in blobs],
-        "since": since,
-        "blocks": b"" if too_big else blocks,
-        "commit": _tag(commit),
-        "rebase": False,
-        "tooBig": too_big,
-    }
+    parts = [
+        _HEADERS["#commit"],
+        _COMMIT_MAP_12 if prev_data is not None else _COMMIT_MAP_11,
+        b"cops",
+    ]
+    if too_big:
+        parts.append(b"\x80")
+    else:
+        parts.append(_head(4, len(ops)))
+        parts.extend(_op(op) for op in ops)
+    parts += [b"crev", _text(rev), b"cseq", _head(0, seq), b"drepo", _text(repo)]
+    parts += [b"dtime", _text(time), b"eblobs", _head(4, len(blobs))]
+    parts.extend(_link(blob) for blob in blobs)
+    parts += [b"esince", b"\xf6" if since is None else _text(since)]
+    parts += [b"fblocks", b"\x40" if too_big else _head(2, len(blocks))]
+    if not too_big:
+        parts.append(blocks)
+    parts += [b"fcommit", _link(commit), b"frebase\xf4ftooBig", b"\xf5" if too_big else b"\xf4"]
     if prev_data is not None:
-        body["prevData"] = _tag(prev_data)
-    return _HEADERS["#commit"] + dag_cbor.encode_ordered(body)
+        parts += [b"hprevData", _link(prev_data)]
+    return b"".join(parts)
+
+
+_COMMIT_MAP_11: Final = b"\xab"
+_COMMIT_MAP_12: Final = b"\xac"
+
+
+def _head(major: int, n: int) -> bytes:
+    """A CBOR head in its shortest form (DAG-CBOR requires it)."""
+    if n < 24:
+        return bytes((major << 5 | n,))
+    if n < 0x100:
+        return bytes((major << 5 | 24, n))
+    if n < 0x10000:
+        return bytes((major << 5 | 25,)) + n.to_bytes(2, "big")
+    if n < 0x100000000:
+        return bytes((major << 5 | 26,)) + n.to_bytes(4, "big")
+    return bytes((major << 5 | 27,)) + n.to_bytes(8, "big")
+
+
+def _text(value: str) -> bytes:
+    raw = value.encode("utf-8")
+    return _head(3, len(raw)) + raw
+
+
+def _link(cid: CID) -> bytes:
+    """Tag 42 over the CID bytes with the 0x00 multibase prefix."""
+    raw = cid.raw
+    return b"\xd8\x2a" + _head(2, len(raw) + 1) + b"\x00" + raw
+
+
+def _op(op: FrameOp) -> bytes:
+    cid = b"\xf6" if op.cid is None else _link(op.cid)
+    if op.prev is None:
+        return b"\xa3ccid" + cid + b"dpath" + _text(op.path) + b"faction" + _text(op.action)
+    return (
+        b"\xa4ccid" + cid + b"dpath" + _text(op.path) + b"dprev" + _link(op.prev)
+        + b"faction" + _text(op.action)
+    )  # fmt: skip
 
 
 def sync_frame(*, seq: int, did: str, blocks: bytes, rev: str, time: str) -> bytes:
