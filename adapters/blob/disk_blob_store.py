@@ -19,8 +19,8 @@ import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO
 
+from adapters.file_chunks import FileChunks
 from application.ports.blob_store import BlobInfo, BlobTooLarge
 from domain.data.cid import CID, RAW
 
@@ -78,7 +78,7 @@ class DiskBlobStore:
             handle = path.open("rb")
         except FileNotFoundError:
             return None
-        return _FileChunks(handle)
+        return FileChunks(handle, CHUNK_SIZE)
 
     def size(self, cid: CID) -> int | None:
         """The file's size, or None."""
@@ -146,32 +146,6 @@ class DiskBlobStore:
         if not cid.is_blessed or cid.codec != RAW:
             return None
         return self.root / cid.digest[:1].hex() / str(cid)
-
-
-class _FileChunks:
-    """An iterator over an open file that closes it at the end (or on garbage collection)."""
-
-    def __init__(self, handle: IO[bytes]) -> None:
-        self._handle = handle
-
-    def __iter__(self) -> Iterator[bytes]:
-        return self
-
-    def __next__(self) -> bytes:
-        if self._handle.closed:
-            raise StopIteration
-        chunk = self._handle.read(CHUNK_SIZE)
-        if not chunk:
-            self._handle.close()
-            raise StopIteration
-        return chunk
-
-    def close(self) -> None:
-        """Release the file early (for consumers that stop before the end)."""
-        self._handle.close()
-
-    def __del__(self) -> None:
-        self._handle.close()
 
 
 def _raw_cid(sha256_digest: bytes) -> CID:

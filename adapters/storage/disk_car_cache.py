@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from adapters.file_chunks import FileChunks
 from domain.data.cid import CID
 from domain.syntax.tid import is_valid_tid
 
@@ -66,7 +67,7 @@ class DiskCarCache:
         if path is None:
             return None
         try:
-            handle = open(path, "rb", buffering=0)  # noqa: SIM115 (closed by _FileChunks)
+            handle = open(path, "rb", buffering=0)  # noqa: SIM115 (closed by FileChunks)
         except FileNotFoundError:
             return None
         with self._lock:
@@ -74,7 +75,7 @@ class DiskCarCache:
                 self._sizes.move_to_end(path)
         with contextlib.suppress(OSError):
             os.utime(handle.fileno())  # the LRU order survives a restart
-        return _FileChunks(handle)
+        return FileChunks(handle, READ_CHUNK)
 
     def write_through(
         self, did: str, rev: str, commit: CID, chunks: Iterator[bytes]
@@ -222,32 +223,6 @@ class _Temp:
         with contextlib.suppress(OSError):
             self.handle.close()
         _unlink(self.path)
-
-
-class _FileChunks:
-    """An open entry read in `READ_CHUNK` pieces; closed at its end, on `close()` or on GC."""
-
-    def __init__(self, handle: IO[bytes]) -> None:
-        self._handle = handle
-
-    def __iter__(self) -> Iterator[bytes]:
-        return self
-
-    def __next__(self) -> bytes:
-        if self._handle.closed:
-            raise StopIteration
-        chunk = self._handle.read(READ_CHUNK)
-        if not chunk:
-            self._handle.close()
-            raise StopIteration
-        return chunk
-
-    def close(self) -> None:
-        """Release the file early (for consumers that stop before the end)."""
-        self._handle.close()
-
-    def __del__(self) -> None:
-        self._handle.close()
 
 
 def _unlink(path: Path) -> None:
