@@ -101,8 +101,8 @@ class RepoRoutes:
             account = self.reader.resolve_repo(repo)
         except RepoNotFound as exc:  # an unknown repo is a 404, not a crash
             raise XrpcError(404, "RepoNotFound", str(exc)) from exc
-        if account.did != did:
-            raise XrpcError(403, "InvalidRequest", "Can only write to your own repo")
+        if account.did != did:  # as the reference PDS answers: AuthRequiredError
+            raise XrpcError(401, "AuthenticationRequired", "Authentication Required")
         return did
 
     def _rkey_or_tid(self, rkey: str | None) -> str:

@@ -270,12 +270,13 @@ def test_token_for_the_same_account_but_still_valid_is_accepted(
 
 @pytest.mark.parametrize(("method", "body"), WRITES, ids=[m for m, _ in WRITES])
 @pytest.mark.parametrize("by", ["did", "handle"])
-def test_writing_to_another_accounts_repo_is_forbidden(
+def test_writing_to_another_accounts_repo_needs_that_accounts_auth(
     server: LiveServer, alice: Account, bob: Account, method: str, body: dict[str, Any], by: str
 ) -> None:
+    """The reference PDS answers AuthRequiredError: 401, not 403."""
     repo = bob.did if by == "did" else bob.handle
     response = server.http.post(REPO + method, headers=alice.auth, json={"repo": repo, **body})
-    assert_xrpc_error(response, 403, "InvalidRequest")
+    assert_xrpc_error(response, 401, "AuthenticationRequired")
 
 
 @pytest.mark.parametrize(("method", "body"), WRITES, ids=[m for m, _ in WRITES])
@@ -415,3 +416,42 @@ def test_unexpected_failure_is_a_bare_500(
     assert_xrpc_error(response, 500, "InternalServerError")
     assert "internal detail" not in response.text
     assert_no_stack_trace(response)
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "complaint"),
+    [
+        ("/xrpc/com.atproto.identity.resolveHandle", {"handle": "not a handle!!"}, "Params/handle"),
+        ("/xrpc/com.atproto.identity.resolveHandle", {}, 'property "handle"'),
+        (REPO + "getRecord", {"repo": "x y", "collection": POST, "rkey": A_TID}, "Params/repo"),
+        (
+            REPO + "getRecord",
+            {"repo": UNKNOWN_DID, "collection": "no", "rkey": A_TID},
+            "collection",
+        ),
+        (REPO + "listRecords", {"repo": UNKNOWN_DID, "collection": POST, "limit": "abc"}, "limit"),
+        (REPO + "listRecords", {"repo": UNKNOWN_DID, "collection": POST, "limit": "101"}, "limit"),
+        (SYNC + "getBlocks", {"did": UNKNOWN_DID, "cids": "not-a-cid"}, "Params/cids"),
+        (SYNC + "listRepos", {"limit": "0"}, "limit"),
+        (SYNC + "getLatestCommit", {"did": "did:nope"}, "Params/did"),
+    ],
+)
+def test_query_parameters_are_checked_against_the_lexicon(
+    server: LiveServer, path: str, params: dict[str, str], complaint: str
+) -> None:
+    """Before any handler: a malformed parameter is 400 InvalidRequest, as the reference says."""
+    body = assert_xrpc_error(server.http.get(path, params=params), 400, "InvalidRequest")
+    assert body["message"].startswith("Error: ")
+    assert complaint in body["message"]
+
+
+def test_an_array_parameter_given_twice_is_checked_item_by_item(
+    server: LiveServer, alice: Account
+) -> None:
+    head = server.http.get(SYNC + "getLatestCommit", params={"did": alice.did}).json()["cid"]
+    good = server.http.get(SYNC + "getBlocks", params=[("did", alice.did), ("cids", head)])
+    assert good.status_code == 200
+    bad = server.http.get(
+        SYNC + "getBlocks", params=[("did", alice.did), ("cids", head), ("cids", "nope")]
+    )
+    assert_xrpc_error(bad, 400, "InvalidRequest")
