@@ -35,6 +35,9 @@ from adapters.http.xrpc_errors import (
     handle_unexpected,
     handle_xrpc_error,
 )
+from adapters.http.xrpc_output_check import XrpcOutputCheckMiddleware
+from adapters.http.xrpc_params import XrpcParamsMiddleware
+from adapters.lexicon_files import default_catalog
 from adapters.storage.pg_notify_listener import notify_listener
 from entrypoints.bootstrap import Services, build_services
 from entrypoints.config import Settings
@@ -110,6 +113,16 @@ def build_app(services: Services) -> Starlette:
     plc_app = services.extras.get("plc_app")
     if plc_app is not None:
         routes.append(Mount("/plc", app=plc_app))
+    served = frozenset(
+        route.path.removeprefix("/xrpc/")
+        for route in routes
+        if isinstance(route, Route) and route.path.startswith("/xrpc/")
+    )
+    middleware.append(Middleware(XrpcParamsMiddleware, catalog=default_catalog(), served=served))
+    if settings.validate_output:
+        middleware.append(
+            Middleware(XrpcOutputCheckMiddleware, catalog=default_catalog(), served=served)
+        )
     routes.append(Route("/xrpc/{method}", _method_not_implemented, methods=["GET", "POST"]))
 
     @contextlib.asynccontextmanager
