@@ -39,6 +39,10 @@ class Settings:
     relays: tuple[str, ...] = field(
         default_factory=lambda: tuple(r for r in _env("RELAYS", "").split(",") if r)
     )
+    validate_output: bool = field(
+        default_factory=lambda: _env("VALIDATE_OUTPUT", "") in ("1", "true", "yes")
+    )
+    """Check every XRPC JSON response against its lexicon; a mismatch becomes a 500."""
     car_cache_mb: int = field(default_factory=lambda: int(_env("CAR_CACHE_MB", "512")))
     """Disk budget of the full-export CAR cache under `<data>/car-cache`; 0 disables it."""
 

@@ -20,6 +20,10 @@ settings.register_profile(
 )
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
+# Every server a test starts (in process or as a `quire` subprocess) checks each JSON response
+# against its lexicon output: a response that does not match fails its test with a 500.
+os.environ.setdefault("QUIRE_VALIDATE_OUTPUT", "1")
+
 
 _VECTOR_MODULES: dict[str, bool] = {}
 _vector_results = {"passed": 0, "failed": 0}

@@ -115,6 +115,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         handle_domains=(".test",),
         fast_password_hashing=True,
         plc_url=None,
+        validate_output=True,  # every response of every test is checked against its lexicon
     )
     services = build_services(settings)
     try:
