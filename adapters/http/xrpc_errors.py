@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -35,3 +38,19 @@ async def handle_xrpc_error(request: Request, exc: Exception) -> JSONResponse:
 async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     """Never leak a stack trace: an unexpected failure is a plain 500 XRPC error."""
     return error_response(500, "InternalServerError", "Internal Server Error")
+
+
+async def send_error(send: Any, status: int, error: str, message: str) -> None:
+    """The same XRPC error body, sent as raw ASGI messages (for pure ASGI middleware)."""
+    body = json.dumps({"error": error, "message": message}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -15,6 +15,7 @@ import json
 import logging
 from typing import Any
 
+from adapters.http.xrpc_errors import send_error
 from domain.data import atjson
 from domain.data.errors import DataModelError
 from domain.lexicon import LexiconCatalog, ValidationError, validate_output
@@ -23,7 +24,6 @@ from domain.lexicon.errors import LexiconError
 
 log = logging.getLogger("quire.output")
 _PREFIX = "/xrpc/"
-_INTERNAL = json.dumps({"error": "InternalServerError", "message": "Internal Server Error"})
 
 
 def _json_output(catalog: LexiconCatalog, nsid: str) -> bool:
@@ -75,18 +75,7 @@ class XrpcOutputCheckMiddleware:
             validate_output(self.catalog, nsid, atjson.from_json(json.loads(body)))
         except (ValidationError, DataModelError, ValueError) as exc:
             log.error("%s answered output that does not match its lexicon: %s", nsid, exc)
-            payload = _INTERNAL.encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(payload)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": payload})
+            await send_error(send, 500, "InternalServerError", "Internal Server Error")
             return
         await send(start)
         await send({"type": "http.response.body", "body": body})

@@ -11,10 +11,10 @@ that are not GET queries under `/xrpc/` pass straight through.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import parse_qsl
 
+from adapters.http.xrpc_errors import send_error
 from domain.lexicon import LexiconCatalog, ValidationError, validate_params
 from domain.lexicon.defs import QueryDef
 from domain.lexicon.errors import LexiconError
@@ -57,7 +57,7 @@ class XrpcParamsMiddleware:
                 try:
                     validate_params(self.catalog, nsid, _query_params(scope["query_string"]))
                 except ValidationError as exc:
-                    await _refuse(send, f"Error: {exc}")
+                    await send_error(send, 400, "InvalidRequest", f"Error: {exc}")
                     return
         await self.app(scope, receive, send)
 
@@ -67,18 +67,3 @@ def _is_query(catalog: LexiconCatalog, nsid: str) -> bool:
         return nsid in catalog and isinstance(catalog.resolve(f"{nsid}#main"), QueryDef)
     except LexiconError:
         return False
-
-
-async def _refuse(send: Any, message: str) -> None:
-    body = json.dumps({"error": "InvalidRequest", "message": message}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 400,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
