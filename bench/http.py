@@ -8,8 +8,8 @@ workloads run against it in the same run, then the ratios are printed.
 Workloads, each against a fresh account:
 - sequential: one client, `--requests` createRecord calls of an app.bsky.feed.post;
 - concurrent: 8 threads, each its own client and account, `--requests` calls in total;
-  the createRecord clients are one keep-alive `http.client` connection each (see
-  `JsonClient`): the same client for both servers, and light enough to leave them the CPU;
+  the createRecord clients are one keep-alive connection each (`bench/_json_client.py`):
+  the same client for both servers, and light enough to leave them the CPU;
 - getRepo: a `--records`-record repo built with applyWrites, then downloaded (streamed) a few
   times; MB/s of the first download after the last write (cold: quire walks the tree and
   fills its CAR cache, ADR 0009), of the best later one (warm: quire serves the cached CAR;
@@ -21,7 +21,6 @@ Run: `.venv/bin/python -m bench.http [--reference] [--requests 2000] [--records 
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import shutil
@@ -36,11 +35,10 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
-from urllib.parse import urlsplit
 
 import httpx
 
+from bench._json_client import JsonClient
 from bench._timing import percentile, report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,54 +180,6 @@ def _alive(pid: int) -> bool:
         return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return False
-
-
-class JsonClient:
-    """One persistent HTTP/1.1 connection that posts JSON: the createRecord load generator.
-
-    httpx spends ~0.4 ms of CPU per request; on a 2-core machine that is taken from the
-    server under test and shows up in both servers' latency. `http.client` over one kept-
-    alive socket (TCP_NODELAY, headers and body in one send) costs a fraction of that.
-    """
-
-    def __init__(self, url: str) -> None:
-        parts = urlsplit(url)
-        self._connection = http.client.HTTPConnection(
-            parts.hostname or "127.0.0.1", parts.port, timeout=60
-        )
-
-    def post(
-        self, path: str, body: object, headers: dict[str, str] | None = None
-    ) -> tuple[int, bytes]:
-        """POST `body` as JSON; (status, response body)."""
-        data = json.dumps(body).encode()
-        all_headers = {"content-type": "application/json", **(headers or {})}
-        try:
-            return self._exchange(path, data, all_headers)
-        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-            # The server dropped an idle keep-alive connection: the request never reached it.
-            self._connection.close()
-            return self._exchange(path, data, all_headers)
-
-    def _exchange(self, path: str, data: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-        self._connection.request("POST", path, body=data, headers=headers)
-        response = self._connection.getresponse()
-        return response.status, response.read()
-
-    def close(self) -> None:
-        """Close the connection."""
-        self._connection.close()
-
-    def __enter__(self) -> JsonClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 _ACCOUNTS = iter(range(1, 1_000_000))
