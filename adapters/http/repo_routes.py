@@ -63,6 +63,19 @@ def _repo(value: str | None) -> str:
     return value
 
 
+def _written(did: str, commit: RepoCommit, status: str) -> JSONResponse:
+    """createRecord / putRecord output: the record written by the commit's only op."""
+    op = commit.ops[0]
+    return ok(
+        {
+            "uri": f"at://{did}/{op.path}",
+            "cid": str(op.cid),
+            "commit": _commit_meta(commit),
+            "validationStatus": status,
+        }
+    )
+
+
 def _commit_meta(commit: RepoCommit) -> dict[str, str]:
     return {"cid": str(commit.commit), "rev": commit.rev}
 
@@ -137,15 +150,7 @@ class RepoRoutes:
         write = self._record_write(body, "create", rkey)
         status = self._validate(write.collection, rkey, write.record, body.get("validate"))
         commit = await self._commit(did, [write], _cid(body.get("swapCommit"), "swapCommit"))
-        op = commit.ops[0]
-        return ok(
-            {
-                "uri": f"at://{did}/{op.path}",
-                "cid": str(op.cid),
-                "commit": _commit_meta(commit),
-                "validationStatus": status,
-            }
-        )
+        return _written(did, commit, status)
 
     async def put_record(self, request: Request) -> JSONResponse:
         body = await json_body(request)
@@ -164,15 +169,7 @@ class RepoRoutes:
                 # `swapRecord: null` is a compare-and-swap against "absent": a lost swap.
                 raise XrpcError(400, "InvalidSwap", exc.message) from exc
             raise
-        op = commit.ops[0]
-        return ok(
-            {
-                "uri": f"at://{did}/{op.path}",
-                "cid": str(op.cid),
-                "commit": _commit_meta(commit),
-                "validationStatus": status,
-            }
-        )
+        return _written(did, commit, status)
 
     async def delete_record(self, request: Request) -> JSONResponse:
         body = await json_body(request)

@@ -6,63 +6,35 @@ one C call; the compact `r||s` is the first 64 bytes of its recoverable form.
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable
 from functools import lru_cache
-from typing import Final
+from typing import ClassVar, Final
 
 import coincurve
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from domain.crypto import points
-from domain.crypto._scalar import check_private_key, draw_private_key
+from domain.crypto._scalar import check_private_key
 from domain.crypto.compact import COMPACT_LENGTH, split_compact
 from domain.crypto.did_key import PublicKey
+from domain.crypto.ec_keypair import EcKeypair
 from domain.crypto.errors import InvalidKey
 from domain.crypto.key_type import KeyType
 
 K256_ORDER: Final = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
-class K256Keypair:
+class K256Keypair(EcKeypair):
     """A secp256k1 signing key. `repr` never shows the private key."""
 
-    __slots__ = ("_key", "_public")
+    __slots__ = ("_key",)
+    KEY_TYPE: ClassVar[KeyType] = "k256"
+    JWT_ALG: ClassVar[str] = "ES256K"
+    ORDER: ClassVar[int] = K256_ORDER
 
     def __init__(self, private_key: bytes) -> None:
         check_private_key(private_key, K256_ORDER, "k256")
         self._key = coincurve.PrivateKey(private_key)
         self._public = PublicKey("k256", self._key.public_key.format(compressed=True))
-
-    @classmethod
-    def generate(cls, random_bytes: Callable[[int], bytes] = secrets.token_bytes) -> K256Keypair:
-        """A fresh key from `random_bytes` (default: the OS CSPRNG via `secrets`)."""
-        return cls(draw_private_key(random_bytes, K256_ORDER))
-
-    @classmethod
-    def from_private_key(cls, raw: bytes) -> K256Keypair:
-        """Load a 32-byte big-endian private key."""
-        return cls(raw)
-
-    @property
-    def key_type(self) -> KeyType:
-        """Always "k256"."""
-        return "k256"
-
-    @property
-    def jwt_alg(self) -> str:
-        """Always "ES256K"."""
-        return "ES256K"
-
-    @property
-    def public_key(self) -> PublicKey:
-        """The public half, as parsed did:keys are represented."""
-        return self._public
-
-    @property
-    def public_key_compressed(self) -> bytes:
-        """33-byte SEC1 compressed public key."""
-        return self._public.compressed
 
     def private_key_bytes(self) -> bytes:
         """32-byte big-endian private key, for a key store to persist."""
@@ -71,13 +43,6 @@ class K256Keypair:
     def sign(self, msg: bytes) -> bytes:
         """sha-256 of `msg`, signed: compact 64-byte `r||s`, low-S, deterministic."""
         return self._key.sign_recoverable(msg)[:COMPACT_LENGTH]
-
-    def did(self) -> str:
-        """did:key of the public key."""
-        return self._public.did()
-
-    def __repr__(self) -> str:
-        return f"K256Keypair({self.did()})"
 
 
 @lru_cache(maxsize=16384)

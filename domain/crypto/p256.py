@@ -7,10 +7,8 @@ so a key signs given bytes identically every time, as k256 does.
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable
 from functools import lru_cache
-from typing import Final
+from typing import ClassVar, Final
 
 from cryptography.exceptions import InvalidSignature as _BadSignature
 from cryptography.hazmat.backends.openssl import backend as _openssl
@@ -23,9 +21,10 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from domain.crypto import points
-from domain.crypto._scalar import PRIVATE_KEY_LENGTH, check_private_key, draw_private_key
+from domain.crypto._scalar import PRIVATE_KEY_LENGTH, check_private_key
 from domain.crypto.compact import join_compact, split_compact
 from domain.crypto.did_key import PublicKey
+from domain.crypto.ec_keypair import EcKeypair
 from domain.crypto.errors import InvalidKey
 from domain.crypto.key_type import KeyType
 
@@ -40,10 +39,13 @@ _SIGN: Final = (
 )
 
 
-class P256Keypair:
+class P256Keypair(EcKeypair):
     """A P-256 signing key. `repr` never shows the private key."""
 
-    __slots__ = ("_key", "_public")
+    __slots__ = ("_key",)
+    KEY_TYPE: ClassVar[KeyType] = "p256"
+    JWT_ALG: ClassVar[str] = "ES256"
+    ORDER: ClassVar[int] = P256_ORDER
 
     def __init__(self, private_key: bytes) -> None:
         scalar = check_private_key(private_key, P256_ORDER, "p256")
@@ -53,36 +55,6 @@ class P256Keypair:
         )
         self._public = PublicKey("p256", compressed)
 
-    @classmethod
-    def generate(cls, random_bytes: Callable[[int], bytes] = secrets.token_bytes) -> P256Keypair:
-        """A fresh key from `random_bytes` (default: the OS CSPRNG via `secrets`)."""
-        return cls(draw_private_key(random_bytes, P256_ORDER))
-
-    @classmethod
-    def from_private_key(cls, raw: bytes) -> P256Keypair:
-        """Load a 32-byte big-endian private key."""
-        return cls(raw)
-
-    @property
-    def key_type(self) -> KeyType:
-        """Always "p256"."""
-        return "p256"
-
-    @property
-    def jwt_alg(self) -> str:
-        """Always "ES256"."""
-        return "ES256"
-
-    @property
-    def public_key(self) -> PublicKey:
-        """The public half, as parsed did:keys are represented."""
-        return self._public
-
-    @property
-    def public_key_compressed(self) -> bytes:
-        """33-byte SEC1 compressed public key."""
-        return self._public.compressed
-
     def private_key_bytes(self) -> bytes:
         """32-byte big-endian private key, for a key store to persist."""
         return self._key.private_numbers().private_value.to_bytes(PRIVATE_KEY_LENGTH, "big")
@@ -91,13 +63,6 @@ class P256Keypair:
         """sha-256 of `msg`, signed: compact 64-byte `r||s`, S normalized low."""
         r, s = decode_dss_signature(self._key.sign(msg, _SIGN))
         return join_compact(r, s, P256_ORDER)
-
-    def did(self) -> str:
-        """did:key of the public key."""
-        return self._public.did()
-
-    def __repr__(self) -> str:
-        return f"P256Keypair({self.did()})"
 
 
 @lru_cache(maxsize=16384)

@@ -49,8 +49,34 @@ def _frozen_map(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(value))
 
 
+class _Signed:
+    """The encodings every operation kind derives from its unsigned value and `sig`."""
+
+    __slots__ = ()
+    sig: str | None
+
+    def to_unsigned_value(self) -> JsonObject:  # pragma: no cover - each kind defines it
+        raise NotImplementedError
+
+    def to_value(self) -> JsonObject:
+        """The operation as signed (with `sig`, when there is one)."""
+        return _with_sig(self.to_unsigned_value(), self.sig)
+
+    def unsigned_bytes(self) -> bytes:
+        """DAG-CBOR of the unsigned operation: what `sig` signs."""
+        return _encode(self.to_unsigned_value())
+
+    def signed_bytes(self) -> bytes:
+        """DAG-CBOR of the signed operation."""
+        return _encode(self.to_value())
+
+    def cid(self) -> CID:
+        """CID of the signed operation: `prev` of the next one."""
+        return CID.for_dag_cbor(self.signed_bytes())
+
+
 @dataclass(frozen=True, slots=True)
-class PlcOperation:
+class PlcOperation(_Signed):
     """A `plc_operation`: a genesis (prev None) or an update carrying the whole new state."""
 
     TYPE: ClassVar[str] = "plc_operation"
@@ -97,18 +123,6 @@ class PlcOperation:
             "prev": self.prev,
         }
 
-    def to_value(self) -> JsonObject:
-        return _with_sig(self.to_unsigned_value(), self.sig)
-
-    def unsigned_bytes(self) -> bytes:
-        return _encode(self.to_unsigned_value())
-
-    def signed_bytes(self) -> bytes:
-        return _encode(self.to_value())
-
-    def cid(self) -> CID:
-        return CID.for_dag_cbor(self.signed_bytes())
-
     def with_sig(self, sig: str) -> PlcOperation:
         return PlcOperation(
             self.rotation_keys,
@@ -121,7 +135,7 @@ class PlcOperation:
 
 
 @dataclass(frozen=True, slots=True)
-class PlcTombstone:
+class PlcTombstone(_Signed):
     """A `plc_tombstone`: deactivates the DID; `prev` is never null."""
 
     TYPE: ClassVar[str] = "plc_tombstone"
@@ -144,24 +158,12 @@ class PlcTombstone:
     def to_unsigned_value(self) -> JsonObject:
         return {"type": "plc_tombstone", "prev": self.prev}
 
-    def to_value(self) -> JsonObject:
-        return _with_sig(self.to_unsigned_value(), self.sig)
-
-    def unsigned_bytes(self) -> bytes:
-        return _encode(self.to_unsigned_value())
-
-    def signed_bytes(self) -> bytes:
-        return _encode(self.to_value())
-
-    def cid(self) -> CID:
-        return CID.for_dag_cbor(self.signed_bytes())
-
     def with_sig(self, sig: str) -> PlcTombstone:
         return PlcTombstone(self.prev, sig)
 
 
 @dataclass(frozen=True, slots=True)
-class LegacyCreate:
+class LegacyCreate(_Signed):
     """The deprecated `create` genesis format; many DIDs are the hash of one, so it stays."""
 
     TYPE: ClassVar[str] = "create"
@@ -197,18 +199,6 @@ class LegacyCreate:
             "service": self.service,
             "prev": None,
         }
-
-    def to_value(self) -> JsonObject:
-        return _with_sig(self.to_unsigned_value(), self.sig)
-
-    def unsigned_bytes(self) -> bytes:
-        return _encode(self.to_unsigned_value())
-
-    def signed_bytes(self) -> bytes:
-        return _encode(self.to_value())
-
-    def cid(self) -> CID:
-        return CID.for_dag_cbor(self.signed_bytes())
 
     def with_sig(self, sig: str) -> LegacyCreate:
         return LegacyCreate(self.signing_key, self.recovery_key, self.handle, self.service, sig)
