@@ -43,7 +43,7 @@ def http() -> Iterator[httpx.Client]:
     served = frozenset({DESCRIBE, LATEST, GET_REPO})
     app = Starlette(
         routes=[
-            Route(f"/xrpc/{DESCRIBE}", describe),
+            Route(f"/xrpc/{DESCRIBE}", describe, methods=["GET", "HEAD"]),
             Route(f"/xrpc/{LATEST}", latest),
             Route(f"/xrpc/{GET_REPO}", get_repo),
         ],
@@ -64,6 +64,10 @@ def test_a_matching_output_passes_unchanged(http: httpx.Client) -> None:
     response = http.get(f"/xrpc/{DESCRIBE}", params={"good": "1"})
     assert response.status_code == 200
     assert response.json() == GOOD
+
+
+def test_a_head_request_has_no_body_to_check(http: httpx.Client) -> None:
+    assert http.head(f"/xrpc/{DESCRIBE}", params={"good": "1"}).status_code == 200
 
 
 def test_errors_and_binary_outputs_are_not_checked(http: httpx.Client) -> None:
