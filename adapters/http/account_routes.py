@@ -64,6 +64,44 @@ class AccountRoutes:
         await call(self.sessions.delete_session, self.auth.token(request))
         return Response(status_code=200)
 
+    async def create_app_password(self, request: Request) -> JSONResponse:
+        did = self.auth.require(request, full_access=True)
+        body = await json_body(request, limit=100_000)
+        name = _text(body, "name")
+        assert name is not None
+        privileged = body.get("privileged", False)
+        if privileged is not False:  # no privileged scope here: say so rather than ignore it
+            raise invalid_request("Privileged app passwords are not supported")
+        created = await call(self.sessions.create_app_password, did, name)
+        return ok(
+            {
+                "name": created.name,
+                "password": created.password,
+                "createdAt": created.created_at,
+                "privileged": False,
+            }
+        )
+
+    async def list_app_passwords(self, request: Request) -> JSONResponse:
+        did = self.auth.require(request)
+        listed = await call(self.sessions.list_app_passwords, did)
+        return ok(
+            {
+                "passwords": [
+                    {"name": item.name, "createdAt": item.created_at, "privileged": False}
+                    for item in listed
+                ]
+            }
+        )
+
+    async def revoke_app_password(self, request: Request) -> Response:
+        did = self.auth.require(request)
+        body = await json_body(request, limit=100_000)
+        name = _text(body, "name")
+        assert name is not None
+        await call(self.sessions.revoke_app_password, did, name)
+        return Response(status_code=200)
+
     def routes(self) -> list[Route]:
         """Every account/session route."""
         return [
@@ -72,4 +110,7 @@ class AccountRoutes:
             Route(NS + "refreshSession", self.refresh_session, methods=["POST"]),
             Route(NS + "getSession", self.get_session, methods=["GET"]),
             Route(NS + "deleteSession", self.delete_session, methods=["POST"]),
+            Route(NS + "createAppPassword", self.create_app_password, methods=["POST"]),
+            Route(NS + "listAppPasswords", self.list_app_passwords, methods=["GET"]),
+            Route(NS + "revokeAppPassword", self.revoke_app_password, methods=["POST"]),
         ]

@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import Request
 
 from adapters.http.xrpc_errors import XrpcError
+from application.sessions import ACCESS_SCOPE
 
 
 class BearerAuth:
@@ -24,8 +25,12 @@ class BearerAuth:
             raise XrpcError(401, "AuthenticationRequired", "Authentication Required")
         return token.strip()
 
-    def require(self, request: Request) -> str:
-        """The authenticated DID, or a 401 with the token error's name."""
+    def require(self, request: Request, *, full_access: bool = False) -> str:
+        """The authenticated DID, or a 401 with the token error's name.
+
+        `full_access` refuses app-password sessions (scope `com.atproto.appPass`), as the
+        reference does for credential management: 401 InvalidToken, "Bad token scope".
+        """
         token = self.token(request)
         try:
             context = self._verify(token)
@@ -34,5 +39,7 @@ class BearerAuth:
             if isinstance(name, str):
                 raise XrpcError(401, name, str(exc) or name) from exc
             raise XrpcError(401, "InvalidToken", "Token could not be verified") from exc
+        if full_access and context.scope != ACCESS_SCOPE:
+            raise XrpcError(401, "InvalidToken", "Bad token scope")
         did: str = context.did
         return did
