@@ -28,6 +28,7 @@ from adapters.http.rate_limit import (
 )
 from adapters.http.repo_routes import RepoRoutes
 from adapters.http.server_routes import ServerDescription, server_routes
+from adapters.http.service_auth_routes import ServiceAuthRoutes
 from adapters.http.sync_routes import SyncRoutes
 from adapters.http.xrpc_errors import (
     XrpcError,
@@ -105,6 +106,7 @@ def build_app(services: Services) -> Starlette:
         *CrawlAndImportRoutes(services.host, auth, services.extras["crawl_requests"]).routes(),
         *_identity_routes(services),
         *IdentityRoutes(services.extras["identity"], auth).routes(),
+        *ServiceAuthRoutes(services.extras["service_auth"], auth).routes(),
         *AccountAdminRoutes(
             services.extras["account_admin"], auth, services.accounts.reserve_signing_key
         ).routes(),

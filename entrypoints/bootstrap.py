@@ -35,6 +35,7 @@ from application.repo_export import RepoExporter
 from application.repo_host.app import RepoHost
 from application.repo_host.group_commit import GroupCommitter
 from application.repo_reads import RepoReader
+from application.service_auth import ServiceAuth
 from application.sessions import SessionService
 from domain.crypto.k256 import K256Keypair
 from domain.data.tid import TidClock
@@ -144,6 +145,7 @@ def build_container(settings: Settings) -> punq.Container:
     from entrypoints.account_wiring import wire_account_admin
 
     wire_account_admin(settings, server, host, store.views, keys, engine, extras)
+    extras["service_auth"] = ServiceAuth(host.signing_keypair, time.time)
     container.register(FirehoseHub, instance=hub)
     container.register(RepoHost, instance=host)
     # SQLite commits are local work: recorded on the event loop. Postgres waits on the

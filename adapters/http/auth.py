@@ -25,20 +25,24 @@ class BearerAuth:
             raise XrpcError(401, "AuthenticationRequired", "Authentication Required")
         return token.strip()
 
+    def context(self, request: Request) -> Any:
+        """The verified access token's context (`did`, `scope`), or a 401 with its error."""
+        token = self.token(request)
+        try:
+            return self._verify(token)
+        except Exception as exc:
+            name = getattr(exc, "error", None)
+            if isinstance(name, str):
+                raise XrpcError(401, name, str(exc) or name) from exc
+            raise XrpcError(401, "InvalidToken", "Token could not be verified") from exc
+
     def require(self, request: Request, *, full_access: bool = False) -> str:
         """The authenticated DID, or a 401 with the token error's name.
 
         `full_access` refuses app-password sessions (scope `com.atproto.appPass`), as the
         reference does for credential management: 401 InvalidToken, "Bad token scope".
         """
-        token = self.token(request)
-        try:
-            context = self._verify(token)
-        except Exception as exc:
-            name = getattr(exc, "error", None)
-            if isinstance(name, str):
-                raise XrpcError(401, name, str(exc) or name) from exc
-            raise XrpcError(401, "InvalidToken", "Token could not be verified") from exc
+        context = self.context(request)
         if full_access and context.scope != ACCESS_SCOPE:
             raise XrpcError(401, "InvalidToken", "Bad token scope")
         did: str = context.did

@@ -353,6 +353,12 @@ class RepoHost(Application[str]):
             raise RepoNotFound(f"could not find account for DID: {did}") from exc
         return account
 
+    def signing_keypair(self, did: str) -> Keypair:
+        """The current signing key of an active account, for the tokens it signs."""
+        with self._write_lock:
+            self._writable(did)
+            return self._keypair(did)
+
     def _keypair(self, did: str) -> Keypair:
         """The private key for the signing key the log says is current."""
         public_key = self._signing_keys.get(did) or self.get_account(did).signing_key
