@@ -34,13 +34,30 @@ class OperatorTokens:
     ) -> None:
         self.store, self.channel, self.clock, self.ttl = store, channel, clock, ttl
 
-    def issue(self, did: str, handle: str, purpose: str) -> None:
-        """Make a new token (replacing any outstanding one) and deliver it, never return it."""
+    def issue(self, did: str, handle: str, purpose: str, *, findable: bool = False) -> None:
+        """Make a new token (replacing any outstanding one) and deliver it, never return it.
+
+        A `findable` token names its account by itself (`redeem`), for requests that carry
+        only the token, as `resetPassword` does; its digest is salted by purpose alone.
+        """
         chars = "".join(secrets.choice(_ALPHABET) for _ in range(10)).upper()
         token = f"{chars[:5]}-{chars[5:]}"
         expires_at = int(self.clock()) + self.ttl
-        self.store.put(did, purpose, _digest(did, purpose, token), expires_at)
+        salt = "" if findable else did
+        self.store.put(did, purpose, _digest(salt, purpose, token), expires_at)
         self.channel.deliver(did, handle, purpose, token, expires_at)
+
+    def find(self, purpose: str, token: str) -> tuple[str, TokenRecord]:
+        """The account a `findable` token belongs to, checked as `check` does."""
+        did = self.store.find(purpose, _digest("", purpose, token.strip().upper()))
+        if did is None:
+            raise IdentityRequestError("Token is invalid", "InvalidToken")
+        record = self.store.get(did, purpose)
+        if record is None:  # spent in between
+            raise IdentityRequestError("Token is invalid", "InvalidToken")
+        if record.expires_at <= int(self.clock()):
+            raise IdentityRequestError("Token is expired", "ExpiredToken")
+        return did, record
 
     def check(self, did: str, purpose: str, token: str) -> TokenRecord:
         """The record `token` matches: `InvalidToken` if none does, `ExpiredToken` if late."""

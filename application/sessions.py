@@ -292,6 +292,19 @@ class SessionService:
             raise AccountTakedown()
         return account
 
+    def verify_account_password(self, did: str, password: str) -> bool:
+        """Does `password` match the account password (never an app password)?
+
+        Too long a password is simply wrong, and an unknown account costs a hash too.
+        """
+        if len(password) > self._policy.max_login_password:
+            return False
+        return self._verify_account_password(did, password)
+
+    def revoke_sessions(self, did: str) -> None:
+        """End every session of `did` (its refresh tokens; access tokens run out)."""
+        self._credentials.revoke_all(did)
+
     def _verify_account_password(self, did: str, password: str) -> bool:
         stored = self._credentials.get_password_hash(did)
         if stored is None:

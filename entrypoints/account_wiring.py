@@ -67,6 +67,7 @@ def wire_account_admin(
         new_keypair=K256Keypair.generate,
     )
     extras["identity"] = identity
+    extras["operator_tokens"] = tokens
     extras["account_admin"] = AccountAdmin(
         host, identity, views, SqlBlobIndex(engine), SqlCredentialStore(engine), tokens
     )

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import BaseRoute, Mount, Route
 
 from adapters.http.account_admin_routes import AccountAdminRoutes
+from adapters.http.account_recovery_routes import AccountRecoveryRoutes
 from adapters.http.account_routes import AccountRoutes
 from adapters.http.auth import BearerAuth
 from adapters.http.blob_routes import BlobRoutes
@@ -107,6 +108,7 @@ def build_app(services: Services) -> Starlette:
         *_identity_routes(services),
         *IdentityRoutes(services.extras["identity"], auth).routes(),
         *ServiceAuthRoutes(services.extras["service_auth"], auth).routes(),
+        *AccountRecoveryRoutes(services.extras["account_recovery"], auth).routes(),
         *AccountAdminRoutes(
             services.extras["account_admin"], auth, services.accounts.reserve_signing_key
         ).routes(),

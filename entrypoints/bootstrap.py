@@ -24,6 +24,7 @@ from adapters.storage.sql_credential_store import SqlCredentialStore
 from adapters.storage.sql_key_store import SqlKeyStore, engine_for
 from adapters.storage.sql_views import SqlViews
 from adapters.storage.store import Store, postgres_store, sqlite_store
+from application.account_recovery import AccountRecovery
 from application.accounts import AccountService
 from application.blobs import BlobService
 from application.crawlers import Crawlers
@@ -146,6 +147,9 @@ def build_container(settings: Settings) -> punq.Container:
 
     wire_account_admin(settings, server, host, store.views, keys, engine, extras)
     extras["service_auth"] = ServiceAuth(host.signing_keypair, time.time)
+    extras["account_recovery"] = AccountRecovery(
+        host, sessions, extras["operator_tokens"], store.views
+    )
     container.register(FirehoseHub, instance=hub)
     container.register(RepoHost, instance=host)
     # SQLite commits are local work: recorded on the event loop. Postgres waits on the

@@ -21,7 +21,7 @@ operator_tokens = Table(
     "operator_tokens",
     operator_token_metadata,
     Column("did", Text, nullable=False),
-    Column("purpose", Text, nullable=False),  # "plc_operation"
+    Column("purpose", Text, nullable=False),  # "plc_operation", "reset_password", ...
     Column("digest", Text, nullable=False),  # salted SHA-256 of the token, never the token
     Column("expires_at", BigInteger, nullable=False),  # epoch seconds
     PrimaryKeyConstraint("did", "purpose"),
@@ -64,6 +64,14 @@ class SqlOperatorTokens:
         stmt = delete(operator_tokens).where(t.did == did, t.purpose == purpose, t.digest == digest)
         with self.engine.begin() as conn:
             return bool(conn.execute(stmt).rowcount)
+
+    def find(self, purpose: str, digest: str) -> str | None:
+        """The DID holding this digest for `purpose` (a small table: one row per request)."""
+        t = operator_tokens.c
+        query = operator_tokens.select().where(t.purpose == purpose, t.digest == digest)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else str(row.did)
 
     def delete_all(self, did: str) -> None:
         """Forget every token of `did`."""

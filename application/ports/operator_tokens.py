@@ -36,6 +36,10 @@ class OperatorTokenStore(Protocol):
         """Delete the token if it still has this digest; False if it was already used."""
         ...
 
+    def find(self, purpose: str, digest: str) -> str | None:
+        """The DID whose outstanding token for `purpose` has this digest, or None."""
+        ...
+
     def delete_all(self, did: str) -> None:
         """Forget every token of `did` (takedown)."""
         ...

@@ -106,6 +106,11 @@ class Store:
         del self.rows[(did, purpose)]
         return True
 
+    def find(self, purpose: str, digest: str) -> str | None:
+        rows = self.rows.items()
+        found = [did for (did, p), row in rows if p == purpose and row.digest == digest]
+        return found[0] if found else None
+
     def delete_all(self, did: str) -> None:
         self.rows = {key: row for key, row in self.rows.items() if key[0] != did}
 
