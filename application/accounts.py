@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from application.invite_codes import InviteCodes
 from application.ports.did_registrar import DidRegistrar
 from application.ports.identity_resolver import IdentityError, IdentityResolver
 from application.ports.key_store import KeyStore
@@ -44,9 +45,10 @@ class AccountService:
         new_keypair: Callable[[], Keypair],
         resolver: IdentityResolver | None = None,
         keys: KeyStore | None = None,
+        invites: InviteCodes | None = None,
     ) -> None:
         self.host, self.sessions, self.registrar, self.views = host, sessions, registrar, views
-        self.resolver, self.keys = resolver, keys
+        self.resolver, self.keys, self.invites = resolver, keys, invites
         self.handle_domains = tuple(d if d.startswith(".") else f".{d}" for d in handle_domains)
         self.pds_endpoint = pds_endpoint
         self.new_keypair = new_keypair
@@ -109,8 +111,14 @@ class AccountService:
         password: str | None,
         recovery_key: str | None = None,
         did: str | None = None,
+        invite_code: str | None = None,
+        *,
+        by_operator: bool = False,
     ) -> Session:
-        """Register (or adopt) the DID, record the account and genesis commit, log in."""
+        """Register (or adopt) the DID, record the account and genesis commit, log in.
+
+        `by_operator` (the `quire account create` command) needs no invite code.
+        """
         handle = self.check_handle(handle)
         if email is not None:
             email = email.lower()
@@ -118,17 +126,26 @@ class AccountService:
                 raise AccountError("InvalidEmail", "This email address is not supported")
         if not password:
             raise AccountError("InvalidPassword", "Password is required")
-        if did is not None:
-            keypair = self._adopt_did_web(did)
-        else:
-            keypair = self.new_keypair()
-            did = self.registrar.register(
-                handle=handle,
-                signing_key=keypair.did(),
-                pds_endpoint=self.pds_endpoint,
-                recovery_key=recovery_key,
-            )
-        self.host.create_account(did, handle, email, keypair)
+        invites = None if by_operator else self.invites
+        claim = invites.claim(invite_code, handle) if invites is not None else None
+        try:
+            if did is not None:
+                keypair = self._adopt_did_web(did)
+            else:
+                keypair = self.new_keypair()
+                did = self.registrar.register(
+                    handle=handle,
+                    signing_key=keypair.did(),
+                    pds_endpoint=self.pds_endpoint,
+                    recovery_key=recovery_key,
+                )
+            self.host.create_account(did, handle, email, keypair)
+        except BaseException:
+            if claim is not None:
+                claim.release()
+            raise
+        if claim is not None:
+            claim.settle(did)
         self.sessions.set_password(did, password)
         return self.sessions.session_for(did)
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from application.account_admin import AccountAdmin
 from application.identity_errors import IdentityRequestError
 from application.identity_service import IdentityService
+from application.invite_codes import OPERATOR, InviteCodes
 from domain.plc.errors import PlcError
 from domain.repo.errors import RepoNotFound
 from entrypoints.bootstrap import Services, build_services
@@ -74,7 +75,7 @@ def _identity(services: Services) -> IdentityService:
 def run_create(services: Services, args: argparse.Namespace) -> None:
     """Create an account; print its DID (and the password, when one was generated)."""
     password = args.password or "".join(secrets.choice(_PASSWORD_CHARS) for _ in range(24))
-    session = services.accounts.create_account(args.handle, args.email, password)
+    session = services.accounts.create_account(args.handle, args.email, password, by_operator=True)
     out = {"did": session.did, "handle": session.handle}
     if not args.password:
         out["password"] = password
@@ -101,6 +102,14 @@ def _set_status(status: str) -> Handler:
         print(f"{did} {status}")
 
     return run
+
+
+def run_invite(services: Services, args: argparse.Namespace) -> None:
+    """Make invite codes (for createAccount when `QUIRE_INVITE_REQUIRED` is on)."""
+    invites: InviteCodes = services.extras["invites"]
+    for_account = _did(services, args.for_account) if args.for_account else OPERATOR
+    codes = invites.create(args.count, args.uses, for_account=for_account)
+    print(json.dumps({"codes": codes, "uses": args.uses, "forAccount": for_account}))
 
 
 def run_rotate_key(services: Services, args: argparse.Namespace) -> None:
@@ -140,6 +149,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
         ("deactivate", _set_status("deactivated"), "deactivate an account"),
         ("takedown", _set_status("takendown"), "take an account down and end its sessions"),
         ("rotate-key", run_rotate_key, "give an account a new repo signing key"),
+        ("invite", run_invite, "make invite codes"),
     ]
     for name, handler, help_text in specs:
         command = sub.add_parser(name, help=help_text)
@@ -154,6 +164,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
             command.add_argument("--password", help="default: generate one and print it")
         elif name == "list":
             command.add_argument("--json", action="store_true", help="JSON lines")
+        elif name == "invite":
+            command.add_argument("--count", type=int, default=1, help="how many codes")
+            command.add_argument("--uses", type=int, default=1, help="accounts per code")
+            command.add_argument("--for", dest="for_account", help="an account's DID or handle")
         else:
             command.add_argument("--did", required=True, help="the account's DID or handle")
         command.set_defaults(handler=_runner(handler))

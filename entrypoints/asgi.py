@@ -21,6 +21,7 @@ from adapters.http.blob_routes import BlobRoutes
 from adapters.http.crawl_routes import CrawlAndImportRoutes
 from adapters.http.firehose import firehose_routes
 from adapters.http.identity_routes import IdentityRoutes
+from adapters.http.invite_routes import InviteRoutes
 from adapters.http.rate_limit import (
     AccountWriteLimiter,
     IpRateLimitMiddleware,
@@ -76,7 +77,9 @@ def build_app(services: Services) -> Starlette:
     settings = services.settings
     auth = BearerAuth(services.sessions.verify_access)
     description = ServerDescription(
-        did=settings.service_did, available_user_domains=settings.handle_domains
+        did=settings.service_did,
+        available_user_domains=settings.handle_domains,
+        invite_code_required=settings.invite_required,
     )
     sync = SyncRoutes(services.reader, services.exporter)
     committer: Any = services.committer
@@ -100,6 +103,7 @@ def build_app(services: Services) -> Starlette:
     routes: list[BaseRoute] = [
         *server_routes(description),
         *AccountRoutes(services.accounts, services.sessions, auth).routes(),
+        *InviteRoutes(services.extras["invites"], auth).routes(),
         *RepoRoutes(services.host, committer, services.reader, auth, services.validator).routes(),
         *sync.routes(),
         *BlobRoutes(services.blobs, auth, check_repo=sync.check_hosted).routes(),

@@ -21,6 +21,7 @@ from adapters.storage.disk_car_cache import DiskCarCache
 from adapters.storage.seq_pruner import SqlSeqPruner
 from adapters.storage.sql_blob_index import SqlBlobIndex
 from adapters.storage.sql_credential_store import SqlCredentialStore
+from adapters.storage.sql_invite_codes import SqlInviteCodes
 from adapters.storage.sql_key_store import SqlKeyStore, engine_for
 from adapters.storage.sql_views import SqlViews
 from adapters.storage.store import Store, postgres_store, sqlite_store
@@ -29,6 +30,7 @@ from application.accounts import AccountService
 from application.blobs import BlobService
 from application.crawlers import Crawlers
 from application.firehose.hub import FirehoseHub
+from application.invite_codes import InviteCodes
 from application.lexicon_validator import LexiconRecordValidator
 from application.ports.car_cache import CarCache
 from application.ports.did_registrar import DidRegistrar
@@ -130,6 +132,10 @@ def build_container(settings: Settings) -> punq.Container:
         service_did=settings.service_did,
     )
     extras: dict[str, Any] = {"crawl_requests": SqlCrawlRequests(engine)}
+    invites = InviteCodes(
+        SqlInviteCodes(engine), settings.hostname, time.time, required=settings.invite_required
+    )
+    extras["invites"] = invites
     accounts = AccountService(
         host,
         sessions,
@@ -142,6 +148,7 @@ def build_container(settings: Settings) -> punq.Container:
             extras["plc_client"], ResolverConfig(allow_private=settings.allow_private_identity)
         ),
         keys=keys,
+        invites=invites,
     )
     from entrypoints.account_wiring import wire_account_admin
 

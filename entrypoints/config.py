@@ -39,6 +39,10 @@ class Settings:
     relays: tuple[str, ...] = field(
         default_factory=lambda: tuple(r for r in _env("RELAYS", "").split(",") if r)
     )
+    invite_required: bool = field(
+        default_factory=lambda: _env("INVITE_REQUIRED", "") in ("1", "true", "yes")
+    )
+    """createAccount needs an invite code (made with `quire invite create`)."""
     validate_output: bool = field(
         default_factory=lambda: _env("VALIDATE_OUTPUT", "") in ("1", "true", "yes")
     )

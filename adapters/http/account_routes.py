@@ -41,6 +41,7 @@ class AccountRoutes:
             _text(body, "password", required=False),
             _text(body, "recoveryKey", required=False),
             _text(body, "did", required=False),
+            _text(body, "inviteCode", required=False),
         )
         return ok(session_json(session))
 

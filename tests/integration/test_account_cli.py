@@ -323,3 +323,25 @@ def test_a_takedown_from_the_cli_stops_writes_on_a_running_server(data: Path) ->
         ok(quire(data, "account", "takedown", "--did", created["did"], port=port))
         after = http.post("/xrpc/com.atproto.repo.createRecord", json=body, headers=auth)
         assert after.status_code == 400 and after.json()["error"] == "RepoTakendown"
+
+
+def test_the_operator_makes_invite_codes_and_creates_accounts_without_one(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    required = {**ENV, "QUIRE_INVITE_REQUIRED": "1"}
+    made = subprocess.run(
+        [str(QUIRE), "account", "create", "--data", str(data), "--port", str(PORT),
+         "--handle", "operator-made.test"],
+        cwd=ROOT, env=required, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    owner = json.loads(made.stdout)["did"]
+
+    out = json.loads(
+        ok(quire(data, "account", "invite", "--count", "2", "--uses", "3", "--for", owner))
+    )
+
+    assert (len(out["codes"]), out["uses"], out["forAccount"]) == (2, 3, owner)
+    with opened(data) as services:
+        listed = services.extras["invites"].for_account(owner)
+    assert sorted(code.code for code in listed) == sorted(out["codes"])
+    assert {code.available for code in listed} == {3}

@@ -1,0 +1,131 @@
+"""`InviteStore` over SQLAlchemy Core: codes with a use counter, and one row per use.
+
+A claim is a conditional `UPDATE ... SET used = used + 1 WHERE used < available`: the
+database decides which of two concurrent sign-ups gets a code's last use.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+
+from application.ports.invite_codes import InviteCode, InviteUse
+
+invite_metadata = MetaData()
+
+invite_codes = Table(
+    "invite_codes",
+    invite_metadata,
+    Column("code", Text, primary_key=True),
+    Column("available", Integer, nullable=False),
+    Column("used", Integer, nullable=False, default=0),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("for_account", Text, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", Text, nullable=False),  # RFC 3339
+    Index("invite_codes_for_account", "for_account"),
+)
+
+invite_code_uses = Table(
+    "invite_code_uses",
+    invite_metadata,
+    Column("code", Text, nullable=False),
+    Column("used_by", Text, nullable=False),
+    Column("used_at", Text, nullable=False),
+    PrimaryKeyConstraint("code", "used_by"),
+)
+
+
+class SqlInviteCodes:
+    """Invite codes and their uses in two small tables."""
+
+    def __init__(self, engine: Engine) -> None:
+        if engine.dialect.name not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database: {engine.dialect.name}")
+        self.engine = engine
+        invite_metadata.create_all(engine)
+
+    def add(
+        self, codes: list[str], available: int, for_account: str, created_by: str, created_at: str
+    ) -> None:
+        """Store new codes, unused and enabled."""
+        rows = [
+            {
+                "code": code, "available": available, "used": 0, "disabled": False,
+                "for_account": for_account, "created_by": created_by, "created_at": created_at,
+            }
+            for code in codes
+        ]  # fmt: skip
+        with self.engine.begin() as conn:
+            conn.execute(insert(invite_codes), rows)
+
+    def claim(self, code: str, claimant: str, used_at: str) -> bool:
+        """Take one use of `code` for `claimant`, if one is left."""
+        c = invite_codes.c
+        take = (
+            update(invite_codes)
+            .where(c.code == code, c.disabled.is_(False), c.used < c.available)
+            .values(used=c.used + 1)
+        )
+        with self.engine.begin() as conn:
+            if conn.execute(take).rowcount != 1:
+                return False
+            conn.execute(
+                insert(invite_code_uses).values(code=code, used_by=claimant, used_at=used_at)
+            )
+        return True
+
+    def settle(self, code: str, claimant: str, did: str) -> None:
+        """Put the new account's DID on the use claimed under `claimant`."""
+        u = invite_code_uses.c
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(invite_code_uses)
+                .where(u.code == code, u.used_by == claimant)
+                .values(used_by=did)
+            )
+
+    def release(self, code: str, claimant: str) -> None:
+        """Give back the use `claim` took for `claimant`."""
+        c, u = invite_codes.c, invite_code_uses.c
+        with self.engine.begin() as conn:
+            gone = conn.execute(
+                delete(invite_code_uses).where(u.code == code, u.used_by == claimant)
+            ).rowcount
+            if gone:
+                conn.execute(update(invite_codes).where(c.code == code).values(used=c.used - 1))
+
+    def list_for_account(self, did: str) -> list[InviteCode]:
+        """Codes made for `did`, oldest first, each with its uses."""
+        c, u = invite_codes.c, invite_code_uses.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(invite_codes).where(c.for_account == did).order_by(c.created_at, c.code)
+            ).all()
+            codes = [row.code for row in rows]
+            uses: dict[str, list[InviteUse]] = {code: [] for code in codes}
+            if codes:
+                for use in conn.execute(
+                    select(invite_code_uses).where(u.code.in_(codes)).order_by(u.used_at)
+                ):
+                    uses[use.code].append(InviteUse(use.used_by, use.used_at))
+        return [
+            InviteCode(
+                row.code, row.available, bool(row.disabled), row.for_account, row.created_by,
+                row.created_at, tuple(uses[row.code]),
+            )
+            for row in rows
+        ]  # fmt: skip

@@ -1,0 +1,133 @@
+"""Invite codes: the store on SQLite and Postgres, and createAccount on a server that
+requires them (`QUIRE_INVITE_REQUIRED`), over a real socket."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine
+
+from adapters.storage.sql_invite_codes import SqlInviteCodes
+from application.invite_codes import InviteCodes
+from entrypoints.asgi import build_app
+from entrypoints.bootstrap import build_services
+from entrypoints.config import Settings
+from tests.integration.conftest import PASSWORD, assert_xrpc_error
+from tests.integration.live_server import free_port, serve
+from tests.integration.stores import pg_engine
+
+NS = "/xrpc/com.atproto.server."
+AT = "2024-01-01T00:00:00.000Z"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlInviteCodes]:
+    if request.param == "sqlite":
+        engine = create_engine(f"sqlite:///{tmp_path / 'invites.sqlite'}")
+        yield SqlInviteCodes(engine)
+        engine.dispose()
+        return
+    with pg_engine() as pg:
+        yield SqlInviteCodes(pg)
+
+
+def test_a_code_is_good_for_its_uses_and_no_more(store: SqlInviteCodes) -> None:
+    store.add(["two-uses"], 2, "did:plc:alice", "admin", AT)
+    assert store.claim("two-uses", "pending:a.test", AT)
+    assert store.claim("two-uses", "pending:b.test", AT)
+    assert not store.claim("two-uses", "pending:c.test", AT)
+    assert not store.claim("no-such-code", "pending:d.test", AT)
+    store.settle("two-uses", "pending:a.test", "did:plc:a")
+    store.release("two-uses", "pending:b.test")
+    [code] = store.list_for_account("did:plc:alice")
+    assert (code.code, code.available, [u.used_by for u in code.uses]) == (
+        "two-uses", 2, ["did:plc:a"]
+    )  # fmt: skip
+    assert store.claim("two-uses", "pending:e.test", AT)  # the released use came back
+
+
+def test_concurrent_claims_of_the_last_use_have_one_winner(store: SqlInviteCodes) -> None:
+    store.add(["last"], 1, "admin", "admin", AT)
+    wins: list[bool] = []
+    barrier = threading.Barrier(6)
+
+    def claim(n: int) -> None:
+        barrier.wait()
+        wins.append(store.claim("last", f"pending:{n}.test", AT))
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(wins) == [False] * 5 + [True]
+
+
+@pytest.fixture(scope="module")
+def invite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, httpx.Client]]:
+    port = free_port()
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("invite-pds"), hostname="localhost", port=port,
+        handle_domains=(".test",), fast_password_hashing=True, plc_url=None,
+        invite_required=True, validate_output=True,
+    )  # fmt: skip
+    services = build_services(settings)
+    try:
+        with serve(build_app(services), port) as url, httpx.Client(base_url=url) as http:
+            yield services, http
+    finally:
+        services.close()
+
+
+def _create(http: httpx.Client, handle: str, **extra: str) -> httpx.Response:
+    body = {"handle": handle, "password": PASSWORD, "email": f"{handle}@example.com", **extra}
+    return http.post(NS + "createAccount", json=body)
+
+
+def test_a_server_requiring_invites_says_so_and_refuses_sign_ups_without_one(
+    invite_server: tuple[Any, httpx.Client],
+) -> None:
+    _services, http = invite_server
+    assert http.get(NS + "describeServer").json()["inviteCodeRequired"] is True
+    assert_xrpc_error(_create(http, "nocode.test"), 400, "InvalidInviteCode")
+    bad = _create(http, "badcode.test", inviteCode="localhost-aaaaa-aaaaa")
+    assert_xrpc_error(bad, 400, "InvalidInviteCode")
+
+
+def test_a_code_creates_one_account_and_a_refused_sign_up_keeps_it(
+    invite_server: tuple[Any, httpx.Client],
+) -> None:
+    services, http = invite_server
+    invites: InviteCodes = services.extras["invites"]
+    [code] = invites.create(1, 1)
+    assert code.startswith("localhost-")
+    body = {"handle": "bad handle!", "password": PASSWORD, "inviteCode": code}
+    refused = http.post(NS + "createAccount", json=body)
+    assert refused.status_code == 400  # refused before the code was claimed
+    assert _create(http, "invited.test", inviteCode=code).status_code == 200
+    assert_xrpc_error(_create(http, "second.test", inviteCode=code), 400, "InvalidInviteCode")
+
+
+def test_an_account_lists_the_codes_made_for_it_with_their_uses(
+    invite_server: tuple[Any, httpx.Client],
+) -> None:
+    services, http = invite_server
+    invites: InviteCodes = services.extras["invites"]
+    [first] = invites.create(1, 1)
+    owner = _create(http, "owner.test", inviteCode=first).json()
+    [gift] = invites.create(1, 2, for_account=owner["did"])
+    friend = _create(http, "friend.test", inviteCode=gift).json()
+
+    listed = http.get(
+        NS + "getAccountInviteCodes", headers={"authorization": f"Bearer {owner['accessJwt']}"}
+    )
+
+    assert listed.status_code == 200, listed.text
+    [code] = listed.json()["codes"]
+    assert (code["code"], code["available"], code["forAccount"]) == (gift, 2, owner["did"])
+    assert [use["usedBy"] for use in code["uses"]] == [friend["did"]]
