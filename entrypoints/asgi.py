@@ -20,6 +20,7 @@ from adapters.http.auth import BearerAuth
 from adapters.http.blob_routes import BlobRoutes
 from adapters.http.crawl_routes import CrawlAndImportRoutes
 from adapters.http.firehose import firehose_routes
+from adapters.http.identity_lookup_routes import IdentityLookupRoutes
 from adapters.http.identity_routes import IdentityRoutes
 from adapters.http.invite_routes import InviteRoutes
 from adapters.http.rate_limit import (
@@ -110,6 +111,7 @@ def build_app(services: Services) -> Starlette:
         *firehose_routes(services.hub),
         *CrawlAndImportRoutes(services.host, auth, services.extras["crawl_requests"]).routes(),
         *_identity_routes(services),
+        *IdentityLookupRoutes(services.extras["identity_lookup"]).routes(),
         *IdentityRoutes(services.extras["identity"], auth).routes(),
         *ServiceAuthRoutes(services.extras["service_auth"], auth).routes(),
         *AccountRecoveryRoutes(services.extras["account_recovery"], auth).routes(),

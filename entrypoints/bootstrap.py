@@ -30,6 +30,7 @@ from application.accounts import AccountService
 from application.blobs import BlobService
 from application.crawlers import Crawlers
 from application.firehose.hub import FirehoseHub
+from application.identity_lookup import IdentityLookup
 from application.invite_codes import InviteCodes
 from application.lexicon_validator import LexiconRecordValidator
 from application.ports.car_cache import CarCache
@@ -136,17 +137,20 @@ def build_container(settings: Settings) -> punq.Container:
         SqlInviteCodes(engine), settings.hostname, time.time, required=settings.invite_required
     )
     extras["invites"] = invites
+    registrar = _registrar(settings, server, extras)  # also puts the PLC client in extras
+    resolver = Resolver(
+        extras["plc_client"], ResolverConfig(allow_private=settings.allow_private_identity)
+    )
+    extras["identity_lookup"] = IdentityLookup(resolver, store.views)
     accounts = AccountService(
         host,
         sessions,
-        _registrar(settings, server, extras),
+        registrar,
         store.views,
         handle_domains=settings.handle_domains,
         pds_endpoint=settings.public_url,
         new_keypair=K256Keypair.generate,
-        resolver=Resolver(
-            extras["plc_client"], ResolverConfig(allow_private=settings.allow_private_identity)
-        ),
+        resolver=resolver,
         keys=keys,
         invites=invites,
     )

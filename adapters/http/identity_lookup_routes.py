@@ -1,0 +1,46 @@
+"""`resolveDid`, `resolveIdentity`, `refreshIdentity`: identity resolution for clients."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from adapters.http.xrpc import call, json_body, ok, param
+from adapters.http.xrpc_errors import invalid_request
+from application.identity_lookup import IdentityLookup
+
+NS = "/xrpc/com.atproto.identity."
+
+
+class IdentityLookupRoutes:
+    """Parameters are checked against the lexicons before these run (ADR 0007)."""
+
+    def __init__(self, lookup: IdentityLookup) -> None:
+        self.lookup = lookup
+
+    async def resolve_did(self, request: Request) -> JSONResponse:
+        did = param(request, "did")
+        assert did is not None
+        return ok({"didDoc": await call(self.lookup.did_document, did)})
+
+    async def resolve_identity(self, request: Request) -> JSONResponse:
+        identifier = param(request, "identifier")
+        assert identifier is not None
+        return ok((await call(self.lookup.identity, identifier)).to_json())
+
+    async def refresh_identity(self, request: Request) -> JSONResponse:
+        body = await json_body(request, limit=10_000)
+        identifier = body.get("identifier")
+        if type(identifier) is not str:
+            raise invalid_request("Input/identifier must be a string")
+        info = await call(self.lookup.identity, identifier, refresh=True)
+        return ok(info.to_json())
+
+    def routes(self) -> list[Route]:
+        """The three routes."""
+        return [
+            Route(NS + "resolveDid", self.resolve_did, methods=["GET"]),
+            Route(NS + "resolveIdentity", self.resolve_identity, methods=["GET"]),
+            Route(NS + "refreshIdentity", self.refresh_identity, methods=["POST"]),
+        ]
