@@ -158,7 +158,7 @@ def session_json(session: Any, did_doc: dict[str, Any] | None = None) -> dict[st
         body["refreshJwt"] = session.refresh_jwt
     if session.email is not None:
         body["email"] = session.email
-        body["emailConfirmed"] = False
+        body["emailConfirmed"] = bool(getattr(session, "email_confirmed", False))
     body["active"] = session.active
     if session.status is not None:
         body["status"] = session.status

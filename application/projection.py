@@ -145,6 +145,13 @@ def _project_account(event: Account.Event) -> ViewChanges:
     return out
 
 
+def _project_email(event: Account.Event) -> ViewChanges:
+    """The accounts view only: an email is not for the firehose, so no seq row is written."""
+    did = event.originator_id
+    row = AccountRow(did, event.handle, event.email, event.status, event.signing_key)
+    return ViewChanges(account=row)
+
+
 _HANDLERS: dict[type, Callable[[Any], ViewChanges]] = {
     Repo.Created: _project_created,
     Repo.Committed: _project_committed,
@@ -154,4 +161,5 @@ _HANDLERS: dict[type, Callable[[Any], ViewChanges]] = {
     Account.HandleChanged: _project_account,
     Account.SigningKeyRotated: _project_account,
     Account.StatusChanged: _project_account,
+    Account.EmailChanged: _project_email,
 }

@@ -83,6 +83,7 @@ class SessionInfo:
     email: str | None
     active: bool
     status: str | None  # None when active, else "deactivated", ...
+    email_confirmed: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +235,16 @@ class SessionService:
 
     def get_session(self, did: str) -> SessionInfo:
         """The account part of `getSession` for a DID taken from a verified access token."""
-        return _info(self._live_account(did))
+        account = self._live_account(did)
+        return _info(account, self.email_confirmed(account.did, account.email))
+
+    def email_confirmed(self, did: str, email: str | None) -> bool:
+        """Has `did` confirmed `email` (its current address)?"""
+        return email is not None and self._credentials.confirmed_email(did) == email
+
+    def confirm_email(self, did: str, email: str) -> None:
+        """Record that `did` receives mail at `email`."""
+        self._credentials.confirm_email(did, email, _datetime(self._clock()))
 
     # Token checks
 
@@ -330,19 +340,20 @@ class SessionService:
             {"scope": REFRESH_SCOPE, **common, "jti": jti, "exp": now + self._policy.refresh_ttl},
             REFRESH_TYP,
         )
-        info = _info(account)
+        info = _info(account, self.email_confirmed(account.did, account.email))
         return Session(
             did=info.did,
             handle=info.handle,
             email=info.email,
             active=info.active,
             status=info.status,
+            email_confirmed=info.email_confirmed,
             access_jwt=access,
             refresh_jwt=refresh,
         )
 
 
-def _info(account: AccountInfo) -> SessionInfo:
+def _info(account: AccountInfo, email_confirmed: bool = False) -> SessionInfo:
     active = account.status == "active"
     return SessionInfo(
         did=account.did,
@@ -350,6 +361,7 @@ def _info(account: AccountInfo) -> SessionInfo:
         email=account.email,
         active=active,
         status=None if active else account.status,
+        email_confirmed=email_confirmed,
     )
 
 

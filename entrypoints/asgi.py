@@ -19,6 +19,7 @@ from adapters.http.account_routes import AccountRoutes
 from adapters.http.auth import BearerAuth
 from adapters.http.blob_routes import BlobRoutes
 from adapters.http.crawl_routes import CrawlAndImportRoutes
+from adapters.http.email_routes import EmailRoutes
 from adapters.http.firehose import firehose_routes
 from adapters.http.identity_lookup_routes import IdentityLookupRoutes
 from adapters.http.identity_routes import IdentityRoutes
@@ -115,6 +116,7 @@ def build_app(services: Services) -> Starlette:
         *IdentityRoutes(services.extras["identity"], auth).routes(),
         *ServiceAuthRoutes(services.extras["service_auth"], auth).routes(),
         *AccountRecoveryRoutes(services.extras["account_recovery"], auth).routes(),
+        *EmailRoutes(services.extras["email"], auth).routes(),
         *AccountAdminRoutes(
             services.extras["account_admin"], auth, services.accounts.reserve_signing_key
         ).routes(),

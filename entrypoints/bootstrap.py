@@ -29,6 +29,7 @@ from application.account_recovery import AccountRecovery
 from application.accounts import AccountService
 from application.blobs import BlobService
 from application.crawlers import Crawlers
+from application.email_verification import EmailVerification
 from application.firehose.hub import FirehoseHub
 from application.identity_lookup import IdentityLookup
 from application.invite_codes import InviteCodes
@@ -161,6 +162,7 @@ def build_container(settings: Settings) -> punq.Container:
     extras["account_recovery"] = AccountRecovery(
         host, sessions, extras["operator_tokens"], store.views
     )
+    extras["email"] = EmailVerification(host, sessions, extras["operator_tokens"], store.views)
     container.register(FirehoseHub, instance=hub)
     container.register(RepoHost, instance=host)
     # SQLite commits are local work: recorded on the event loop. Postgres waits on the

@@ -38,3 +38,11 @@ refresh_tokens = Table(
     Column("used_at", BigInteger),  # epoch seconds of the first rotation
     Index("refresh_tokens_did", "did"),
 )
+
+email_confirmations = Table(
+    "email_confirmations",
+    credential_metadata,
+    Column("did", Text, primary_key=True),
+    Column("email", Text, nullable=False),  # the address confirmed; a new one is unconfirmed
+    Column("confirmed_at", Text, nullable=False),  # RFC 3339
+)

@@ -17,6 +17,7 @@ from adapters.storage.credential_tables import (
     account_passwords,
     app_passwords,
     credential_metadata,
+    email_confirmations,
     refresh_tokens,
 )
 from application.ports.credentials import AppPasswordInfo, RefreshRecord
@@ -31,6 +32,26 @@ class SqlCredentialStore:
         self.engine = engine
         credential_metadata.create_all(engine)
         self._insert: Any = sqlite_insert if engine.dialect.name == "sqlite" else pg_insert
+
+    # Email confirmation
+
+    def confirm_email(self, did: str, email: str, confirmed_at: str) -> None:
+        """Record (or replace) `did`'s confirmed address."""
+        stmt = self._insert(email_confirmations).values(
+            did=did, email=email, confirmed_at=confirmed_at
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["did"], set_={"email": email, "confirmed_at": confirmed_at}
+        )
+        with self.engine.begin() as conn:
+            conn.execute(stmt)
+
+    def confirmed_email(self, did: str) -> str | None:
+        """The address `did` last confirmed."""
+        query = select(email_confirmations.c.email).where(email_confirmations.c.did == did)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else str(row.email)
 
     # Account passwords
 

@@ -92,6 +92,14 @@ class CredentialStore(Protocol):
         """Forget every refresh token of `did` (password change, takedown)."""
         ...
 
+    def confirm_email(self, did: str, email: str, confirmed_at: str) -> None:
+        """Record that `did` proved it receives mail at `email`."""
+        ...
+
+    def confirmed_email(self, did: str) -> str | None:
+        """The last address `did` confirmed, or None."""
+        ...
+
     def delete_expired(self, did: str, now: int) -> None:
         """Tidy away `did`'s refresh tokens that expired at or before `now`."""
         ...

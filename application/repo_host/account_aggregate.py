@@ -61,6 +61,9 @@ class Account(BaseAggregate[str]):
     class StatusChanged(Event):
         """Hosting status changed: active, deactivated, takendown... (emits `#account`)."""
 
+    class EmailChanged(Event):
+        """The account's contact email changed (private: emits no frame)."""
+
     def __init__(self) -> None:
         """State is set by `Registered.apply`."""
 
@@ -102,6 +105,11 @@ class Account(BaseAggregate[str]):
     def change_handle(self, handle: str) -> None:
         """Record a new handle (an `#identity` is emitted even if unchanged, as a refresh)."""
         self.trigger_event(self.HandleChanged, **self._state(handle=handle))
+
+    def change_email(self, email: str) -> None:
+        """Record a new email (lower-cased by the caller); no event when unchanged."""
+        if email != self.email:
+            self.trigger_event(self.EmailChanged, **self._state(email=email))
 
     def rotate_signing_key(self, signing_key: str) -> None:
         """Record a new signing key."""

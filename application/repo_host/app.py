@@ -302,6 +302,16 @@ class RepoHost(Application[str]):
 
         self._retrying(did, "change the handle of", decide)
 
+    def change_email(self, did: str, email: str) -> None:
+        """Record a new contact email (in the log and the accounts view, not the firehose)."""
+
+        def decide() -> tuple[tuple[Any, ...], None]:
+            account = self.get_account(did)
+            account.change_email(email)
+            return (account,), None
+
+        self._retrying(did, "change the email of", decide)
+
     def set_status(self, did: str, status: str) -> None:
         """Activate, deactivate, take down or delete an account (`#account`)."""
 

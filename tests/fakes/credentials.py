@@ -60,6 +60,7 @@ class InMemoryCredentialStore:
     def __init__(self) -> None:
         self.passwords: dict[str, str] = {}
         self.app_passwords: dict[tuple[str, str], tuple[str, str]] = {}  # -> (digest, created)
+        self.confirmed: dict[str, str] = {}
         self.refresh: dict[str, RefreshRecord] = {}
         self.used_at: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -113,6 +114,12 @@ class InMemoryCredentialStore:
     def revoke_refresh(self, jti: str) -> bool:
         with self._lock:
             return self.refresh.pop(jti, None) is not None
+
+    def confirm_email(self, did: str, email: str, confirmed_at: str) -> None:
+        self.confirmed[did] = email
+
+    def confirmed_email(self, did: str) -> str | None:
+        return self.confirmed.get(did)
 
     def revoke_all(self, did: str) -> None:
         with self._lock:

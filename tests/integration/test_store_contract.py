@@ -201,6 +201,7 @@ def test_replay_rebuilds_every_view_identically(
     for i in range(10):
         host.apply_writes(did, [RecordWrite("create", POST, f"3k2aaaaaaa{i:02d}2", post("x"))])
     host.apply_writes(did, [RecordWrite("delete", POST, "3k2aaaaaaa03" + "2")])
+    host.change_email(did, f"moved-{workers}@example.com")  # an event with no firehose frame
     host.set_status(did, "deactivated")
     scratch = ScratchViewStore(tmp_path / "scratch.sqlite")
     try:
