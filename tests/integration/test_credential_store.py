@@ -255,3 +255,15 @@ def test_sessions_work_end_to_end_on_the_real_adapters(engine: Engine) -> None:
     service.delete_session(rotated.refresh_jwt)
     with pytest.raises(ExpiredToken):
         service.refresh_session(rotated.refresh_jwt)
+
+
+# Email confirmation
+
+
+def test_the_last_confirmed_address_is_remembered_per_account(store: CredentialStore) -> None:
+    assert store.confirmed_email(ALICE) is None
+    store.confirm_email(ALICE, "a@example.com", "2024-01-01T00:00:00.000Z")
+    store.confirm_email(ALICE, "b@example.com", "2024-02-01T00:00:00.000Z")
+    store.confirm_email(BOB, "bob@example.com", "2024-01-01T00:00:00.000Z")
+    assert store.confirmed_email(ALICE) == "b@example.com"
+    assert store.confirmed_email(BOB) == "bob@example.com"
