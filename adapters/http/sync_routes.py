@@ -53,6 +53,18 @@ class SyncRoutes:
         head = await call(self.reader.head, did)
         return ok({"cid": str(head.commit), "rev": head.rev})
 
+    async def get_head(self, request: Request) -> JSONResponse:
+        """Deprecated `getHead`, still asked by older relays and tools: the commit CID."""
+        did = _did_param(request)
+        try:
+            await call(self.check_hosted, did)
+            head = await call(self.reader.head, did)
+        except XrpcError as exc:
+            if exc.error != "RepoNotFound":
+                raise
+            raise XrpcError(400, "HeadNotFound", f"Could not find root for DID: {did}") from exc
+        return ok({"root": str(head.commit)})
+
     async def get_repo_status(self, request: Request) -> JSONResponse:
         did = _did_param(request)
         account = self.reader.views.get_account(did)
@@ -143,6 +155,7 @@ class SyncRoutes:
         """Every `com.atproto.sync.*` HTTP route served here."""
         return [
             Route(NS + "getLatestCommit", self.get_latest_commit, methods=["GET"]),
+            Route(NS + "getHead", self.get_head, methods=["GET"]),
             Route(NS + "getRepoStatus", self.get_repo_status, methods=["GET"]),
             Route(NS + "listRepos", self.list_repos, methods=["GET"]),
             Route(NS + "getRepo", self.get_repo, methods=["GET"]),

@@ -220,6 +220,17 @@ def test_get_latest_commit_follows_each_write(
     assert after.rev > before.rev
 
 
+def test_deprecated_get_head_names_the_same_commit(
+    server: LiveServer, client: Client, account: Account
+) -> None:
+    head = client.com.atproto.sync.get_head({"did": account.did})
+    assert head.root == server.head(account.did)
+    missing = server.http.get(
+        "/xrpc/com.atproto.sync.getHead", params={"did": "did:plc:aaaaaaaaaaaaaaaaaaaaaaaa"}
+    )
+    assert (missing.status_code, missing.json()["error"]) == (400, "HeadNotFound")
+
+
 def _varint(data: bytes, at: int) -> tuple[int, int]:
     value = shift = 0
     while True:
