@@ -16,6 +16,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from adapters.http.account_admin_routes import AccountAdminRoutes
 from adapters.http.account_recovery_routes import AccountRecoveryRoutes
 from adapters.http.account_routes import AccountRoutes
+from adapters.http.admin_auth import AdminAuth
+from adapters.http.admin_routes import AdminRoutes
 from adapters.http.auth import BearerAuth
 from adapters.http.blob_routes import BlobRoutes
 from adapters.http.crawl_routes import CrawlAndImportRoutes
@@ -117,6 +119,7 @@ def build_app(services: Services) -> Starlette:
         *ServiceAuthRoutes(services.extras["service_auth"], auth).routes(),
         *AccountRecoveryRoutes(services.extras["account_recovery"], auth).routes(),
         *EmailRoutes(services.extras["email"], auth).routes(),
+        *AdminRoutes(services.extras["admin"], AdminAuth(settings.admin_password)).routes(),
         *AccountAdminRoutes(
             services.extras["account_admin"], auth, services.accounts.reserve_signing_key
         ).routes(),

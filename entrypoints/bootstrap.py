@@ -27,6 +27,7 @@ from adapters.storage.sql_views import SqlViews
 from adapters.storage.store import Store, postgres_store, sqlite_store
 from application.account_recovery import AccountRecovery
 from application.accounts import AccountService
+from application.admin_service import AdminService
 from application.blobs import BlobService
 from application.crawlers import Crawlers
 from application.email_verification import EmailVerification
@@ -163,6 +164,7 @@ def build_container(settings: Settings) -> punq.Container:
         host, sessions, extras["operator_tokens"], store.views
     )
     extras["email"] = EmailVerification(host, sessions, extras["operator_tokens"], store.views)
+    extras["admin"] = AdminService(host, extras["account_admin"], invites, sessions, store.views)
     container.register(FirehoseHub, instance=hub)
     container.register(RepoHost, instance=host)
     # SQLite commits are local work: recorded on the event loop. Postgres waits on the

@@ -43,6 +43,10 @@ class Settings:
         default_factory=lambda: _env("INVITE_REQUIRED", "") in ("1", "true", "yes")
     )
     """createAccount needs an invite code (made with `quire invite create`)."""
+    admin_password: str | None = field(
+        default_factory=lambda: os.environ.get("QUIRE_ADMIN_PASSWORD") or None
+    )
+    """HTTP Basic `admin:<password>` for com.atproto.admin.* and invite creation; unset: closed."""
     validate_output: bool = field(
         default_factory=lambda: _env("VALIDATE_OUTPUT", "") in ("1", "true", "yes")
     )

@@ -1,0 +1,126 @@
+"""The operator's XRPC methods: `com.atproto.admin.*` for accounts, and invite creation.
+
+All behind `AdminAuth`; parameters and inputs are checked against their lexicons first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from adapters.http.admin_auth import AdminAuth
+from adapters.http.xrpc import call, json_body, ok, param
+from adapters.http.xrpc_errors import invalid_request
+from application.admin_service import AdminService
+
+ADMIN = "/xrpc/com.atproto.admin."
+SERVER = "/xrpc/com.atproto.server."
+BODY_LIMIT = 100_000
+
+
+def _text(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if type(value) is not str:
+        raise invalid_request(f"Input/{name} must be a string")
+    return value
+
+
+def _count(body: dict[str, Any], name: str, default: int | None = None) -> int:
+    value = body.get(name, default)
+    if type(value) is not int or not 1 <= value <= 10_000:
+        raise invalid_request(f"Input/{name} must be an integer from 1 to 10000")
+    return value
+
+
+class AdminRoutes:
+    """Handlers for account administration and invite codes."""
+
+    def __init__(self, service: AdminService, auth: AdminAuth) -> None:
+        self.service, self.auth = service, auth
+
+    async def get_account_info(self, request: Request) -> JSONResponse:
+        self.auth.require(request)
+        did = param(request, "did")
+        return ok(await call(self.service.account_info, did))
+
+    async def get_account_infos(self, request: Request) -> JSONResponse:
+        self.auth.require(request)
+        dids = request.query_params.getlist("dids")
+        return ok({"infos": await call(self.service.account_infos, dids)})
+
+    async def get_subject_status(self, request: Request) -> JSONResponse:
+        self.auth.require(request)
+        did = param(request, "did", required=False)
+        if did is None:
+            raise invalid_request("Only account subjects (did) are supported here")
+        return ok((await call(self.service.subject_status, did)).to_json())
+
+    async def update_subject_status(self, request: Request) -> JSONResponse:
+        self.auth.require(request)
+        body = await json_body(request, limit=BODY_LIMIT)
+        status = await call(
+            self.service.update_subject_status,
+            body.get("subject"),
+            body.get("takedown"),
+            body.get("deactivated"),
+        )
+        return ok(status.to_json(with_deactivated=False))
+
+    async def delete_account(self, request: Request) -> Response:
+        self.auth.require(request)
+        body = await json_body(request, limit=BODY_LIMIT)
+        await call(self.service.delete_account, _text(body, "did"))
+        return Response(status_code=200)
+
+    async def update_account_password(self, request: Request) -> Response:
+        self.auth.require(request)
+        body = await json_body(request, limit=BODY_LIMIT)
+        await call(self.service.update_password, _text(body, "did"), _text(body, "password"))
+        return Response(status_code=200)
+
+    async def update_account_email(self, request: Request) -> Response:
+        self.auth.require(request)
+        body = await json_body(request, limit=BODY_LIMIT)
+        await call(self.service.update_email, _text(body, "account"), _text(body, "email"))
+        return Response(status_code=200)
+
+    async def create_invite_code(self, request: Request) -> JSONResponse:
+        self.auth.require(request)
+        body = await json_body(request, limit=BODY_LIMIT)
+        owner = body.get("forAccount")
+        accounts = [_text(body, "forAccount")] if owner is not None else []
+        [(_, [code])] = await call(
+            self.service.create_invite_codes, 1, _count(body, "useCount"), accounts
+        )
+        return ok({"code": code})
+
+    async def create_invite_codes(self, request: Request) -> JSONResponse:
+        self.auth.require(request)
+        body = await json_body(request, limit=BODY_LIMIT)
+        accounts = body.get("forAccounts", [])
+        if type(accounts) is not list or not all(type(a) is str for a in accounts):
+            raise invalid_request("Input/forAccounts must be an array of DIDs")
+        made = await call(
+            self.service.create_invite_codes,
+            _count(body, "codeCount", 1),
+            _count(body, "useCount"),
+            accounts,
+        )
+        return ok({"codes": [{"account": owner, "codes": codes} for owner, codes in made]})
+
+    def routes(self) -> list[Route]:
+        """Every admin route."""
+        return [
+            Route(ADMIN + "getAccountInfo", self.get_account_info, methods=["GET"]),
+            Route(ADMIN + "getAccountInfos", self.get_account_infos, methods=["GET"]),
+            Route(ADMIN + "getSubjectStatus", self.get_subject_status, methods=["GET"]),
+            Route(ADMIN + "updateSubjectStatus", self.update_subject_status, methods=["POST"]),
+            Route(ADMIN + "deleteAccount", self.delete_account, methods=["POST"]),
+            Route(ADMIN + "updateAccountPassword", self.update_account_password, methods=["POST"]),
+            Route(ADMIN + "updateAccountEmail", self.update_account_email, methods=["POST"]),
+            Route(SERVER + "createInviteCode", self.create_invite_code, methods=["POST"]),
+            Route(SERVER + "createInviteCodes", self.create_invite_codes, methods=["POST"]),
+        ]

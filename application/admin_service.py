@@ -1,0 +1,182 @@
+"""The operator's XRPC surface (`com.atproto.admin.*`, invite creation): what `pdsadmin` and
+moderation services call, over the same use cases as the `quire account` commands.
+
+Only account subjects are moderated here (takedowns of a whole repo); record and blob
+takedowns are refused with a clear error rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from application.account_admin import AccountAdmin
+from application.identity_errors import IdentityRequestError
+from application.invite_codes import OPERATOR, InviteCodes
+from application.repo_host.app import RepoHost
+from application.sessions import TAKEDOWN_STATUSES, SessionService
+from application.views import AccountRow
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+REPO_REF = "com.atproto.admin.defs#repoRef"
+
+
+class AdminViews(Protocol):
+    """The accounts view (`SqlViews`)."""
+
+    def get_account(self, did: str) -> AccountRow | None: ...
+
+    def get_account_by_handle(self, handle: str) -> AccountRow | None: ...
+
+    def get_account_by_email(self, email: str) -> AccountRow | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectStatus:
+    """`getSubjectStatus` / `updateSubjectStatus` for an account."""
+
+    did: str
+    takendown: bool
+    deactivated: bool
+
+    def to_json(self, *, with_deactivated: bool = True) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "subject": {"$type": REPO_REF, "did": self.did},
+            "takedown": {"applied": self.takendown},
+        }
+        if with_deactivated:
+            body["deactivated"] = {"applied": self.deactivated}
+        return body
+
+
+class AdminService:
+    """Account administration for the operator, by DID."""
+
+    def __init__(
+        self,
+        host: RepoHost,
+        admin: AccountAdmin,
+        invites: InviteCodes,
+        sessions: SessionService,
+        views: AdminViews,
+    ) -> None:
+        self.host, self.admin, self.invites = host, admin, invites
+        self.sessions, self.views = sessions, views
+
+    def _row(self, identifier: str) -> AccountRow:
+        if identifier.startswith("did:"):
+            row = self.views.get_account(identifier)
+        else:
+            row = self.views.get_account_by_handle(identifier.lower())
+        if row is None or row.status == "deleted":
+            raise IdentityRequestError(f"Account not found: {identifier}", "AccountNotFound")
+        return row
+
+    def account_info(self, did: str) -> dict[str, Any]:
+        """`com.atproto.admin.defs#accountView`."""
+        row = self._row(did)
+        created = self.host.get_account(row.did).created_on
+        info: dict[str, Any] = {
+            "did": row.did,
+            "handle": row.handle,
+            "indexedAt": _datetime(created),
+            "invites": [_invite_json(code) for code in self.invites.for_account(row.did)],
+        }
+        if row.email is not None:
+            info["email"] = row.email
+        if row.status == "deactivated":
+            info["deactivatedAt"] = _datetime(self.host.get_account(row.did).modified_on)
+        return info
+
+    def account_infos(self, dids: list[str]) -> list[dict[str, Any]]:
+        """The views of those `dids` that are hosted here (unknown ones are left out)."""
+        infos = []
+        for did in dict.fromkeys(dids):
+            try:
+                infos.append(self.account_info(did))
+            except IdentityRequestError:
+                continue
+        return infos
+
+    def subject_status(self, did: str) -> SubjectStatus:
+        """Whether the account is taken down or deactivated."""
+        row = self._row(did)
+        return SubjectStatus(row.did, row.status in TAKEDOWN_STATUSES, row.status == "deactivated")
+
+    def update_subject_status(self, subject: Any, takedown: Any, deactivated: Any) -> SubjectStatus:
+        """Apply or lift a takedown (and deactivation) of an account subject."""
+        if type(subject) is not dict or subject.get("$type") != REPO_REF:
+            raise IdentityRequestError("Only account (repoRef) subjects are supported here")
+        row = self._row(str(subject.get("did", "")))
+        for name, attr in (("takedown", takedown), ("deactivated", deactivated)):
+            if attr is not None and not _is_status_attr(attr):
+                raise IdentityRequestError(f"Input/{name}/applied must be a boolean")
+        if takedown is not None:
+            if takedown["applied"]:
+                self.admin.set_status_by_operator(row.did, "takendown")
+            elif row.status in TAKEDOWN_STATUSES:
+                self.admin.set_status_by_operator(row.did, "active")
+        if deactivated is not None:
+            current = self._row(row.did).status
+            if deactivated["applied"] and current == "active":
+                self.admin.set_status_by_operator(row.did, "deactivated")
+            elif not deactivated["applied"] and current == "deactivated":
+                self.admin.set_status_by_operator(row.did, "active")
+        return self.subject_status(row.did)
+
+    def delete_account(self, did: str) -> None:
+        """Delete without the owner's token: `#account` deleted, sessions ended."""
+        row = self._row(did)
+        self.host.set_status(row.did, "deleted")
+        self.sessions.revoke_sessions(row.did)
+
+    def update_password(self, did: str, password: str) -> None:
+        """Set a new password; the account's sessions end."""
+        self.sessions.set_password(self._row(did).did, password)
+
+    def update_email(self, identifier: str, email: str) -> None:
+        """Set a new address (unconfirmed, as any new one)."""
+        row = self._row(identifier)
+        email = email.strip().lower()
+        if not _EMAIL.fullmatch(email) or len(email) > 254:
+            raise IdentityRequestError("This email address is not supported", "InvalidEmail")
+        taken = self.views.get_account_by_email(email)
+        if taken is not None and taken.did != row.did:
+            raise IdentityRequestError("This email address is already in use", "InvalidEmail")
+        self.host.change_email(row.did, email)
+
+    def create_invite_codes(
+        self, code_count: int, use_count: int, for_accounts: list[str]
+    ) -> list[tuple[str, list[str]]]:
+        """`code_count` codes for each account (or for nobody in particular)."""
+        owners = [self._row(did).did for did in for_accounts] or [OPERATOR]
+        return [
+            (owner, self.invites.create(code_count, use_count, for_account=owner))
+            for owner in owners
+        ]
+
+
+def _is_status_attr(value: Any) -> bool:
+    return type(value) is dict and type(value.get("applied")) is bool
+
+
+def _datetime(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _invite_json(code: Any) -> dict[str, Any]:
+    return {
+        "code": code.code,
+        "available": code.available,
+        "disabled": code.disabled,
+        "forAccount": code.for_account,
+        "createdBy": code.created_by,
+        "createdAt": code.created_at,
+        "uses": [
+            {"usedBy": use.used_by, "usedAt": use.used_at}
+            for use in code.uses
+            if use.used_by.startswith("did:")
+        ],
+    }

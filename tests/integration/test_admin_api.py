@@ -1,0 +1,143 @@
+"""The operator's XRPC methods (`pdsadmin`, moderation services) over a real socket, behind
+HTTP Basic `admin:<QUIRE_ADMIN_PASSWORD>`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from atproto import Client
+from atproto_client.exceptions import UnauthorizedError
+
+from entrypoints.asgi import build_app
+from entrypoints.bootstrap import build_services
+from entrypoints.config import Settings
+from tests.integration.conftest import PASSWORD, LiveServer, assert_xrpc_error
+from tests.integration.live_server import free_port, serve
+
+ADMIN = "/xrpc/com.atproto.admin."
+SERVER = "/xrpc/com.atproto.server."
+SECRET = "operator-secret-1"
+REPO_REF = "com.atproto.admin.defs#repoRef"
+
+
+@pytest.fixture(scope="module")
+def admin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, httpx.Client]]:
+    """A server with an admin password; (its URL, a client sending admin credentials)."""
+    port = free_port()
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("admin-pds"), hostname="localhost", port=port,
+        handle_domains=(".test",), fast_password_hashing=True, plc_url=None,
+        admin_password=SECRET, validate_output=True,
+    )  # fmt: skip
+    services = build_services(settings)
+    try:
+        with (
+            serve(build_app(services), port) as url,
+            httpx.Client(base_url=url, auth=("admin", SECRET)) as http,
+        ):
+            yield url, http
+    finally:
+        services.close()
+
+
+def _account(http: httpx.Client, name: str) -> dict[str, Any]:
+    body = {"handle": f"{name}.test", "password": PASSWORD, "email": f"{name}@example.com"}
+    response = httpx.post(f"{http.base_url}{SERVER}createAccount", json=body)
+    assert response.status_code == 200, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def test_admin_methods_are_closed_without_a_configured_password(server: LiveServer) -> None:
+    response = server.http.get(
+        ADMIN + "getAccountInfo", params={"did": "did:plc:aaaaaaaaaaaaaaaaaaaaaaaa"},
+        auth=("admin", "anything"),
+    )  # fmt: skip
+    assert_xrpc_error(response, 401, "AuthenticationRequired")
+
+
+def test_wrong_or_missing_admin_credentials_are_refused(admin: tuple[str, httpx.Client]) -> None:
+    url, _ = admin
+    for auth in (None, ("admin", "wrong"), ("root", SECRET)):
+        response = httpx.post(f"{url}{SERVER}createInviteCode", json={"useCount": 1}, auth=auth)
+        assert_xrpc_error(response, 401, "AuthenticationRequired")
+
+
+def test_invite_codes_are_made_for_nobody_or_for_accounts(admin: tuple[str, httpx.Client]) -> None:
+    _, http = admin
+    one = http.post(SERVER + "createInviteCode", json={"useCount": 2})
+    assert one.status_code == 200, one.text
+    assert one.json()["code"].startswith("localhost-")
+    owner = _account(http, "inviter")
+    many = http.post(
+        SERVER + "createInviteCodes",
+        json={"codeCount": 2, "useCount": 1, "forAccounts": [owner["did"]]},
+    )
+    assert many.status_code == 200, many.text
+    [entry] = many.json()["codes"]
+    assert entry["account"] == owner["did"] and len(entry["codes"]) == 2
+    info = http.get(ADMIN + "getAccountInfo", params={"did": owner["did"]}).json()
+    assert sorted(c["code"] for c in info["invites"]) == sorted(entry["codes"])
+    assert (info["handle"], info["email"]) == ("inviter.test", "inviter@example.com")
+    assert info["indexedAt"].endswith("Z")
+
+
+def test_a_takedown_is_applied_reported_and_lifted(admin: tuple[str, httpx.Client]) -> None:
+    url, http = admin
+    account = _account(http, "moderated")
+    subject = {"$type": REPO_REF, "did": account["did"]}
+
+    applied = http.post(
+        ADMIN + "updateSubjectStatus", json={"subject": subject, "takedown": {"applied": True}}
+    )
+
+    assert applied.status_code == 200, applied.text
+    assert applied.json()["takedown"] == {"applied": True}
+    status = http.get(ADMIN + "getSubjectStatus", params={"did": account["did"]}).json()
+    assert (status["takedown"], status["deactivated"]) == ({"applied": True}, {"applied": False})
+    with pytest.raises(UnauthorizedError):
+        Client(base_url=f"{url}/xrpc").login("moderated.test", PASSWORD)
+
+    lifted = http.post(
+        ADMIN + "updateSubjectStatus", json={"subject": subject, "takedown": {"applied": False}}
+    )
+    assert lifted.json()["takedown"] == {"applied": False}
+    Client(base_url=f"{url}/xrpc").login("moderated.test", PASSWORD)
+
+
+def test_record_subjects_are_refused(admin: tuple[str, httpx.Client]) -> None:
+    _, http = admin
+    ref = {
+        "$type": "com.atproto.repo.strongRef",
+        "uri": "at://did:plc:aaaaaaaaaaaaaaaaaaaaaaaa/app.bsky.feed.post/3k2aaaaaaaaa2",
+        "cid": "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm",
+    }
+    response = http.post(
+        ADMIN + "updateSubjectStatus", json={"subject": ref, "takedown": {"applied": True}}
+    )
+    assert_xrpc_error(response, 400, "InvalidRequest")
+
+
+def test_password_email_and_deletion_by_the_operator(admin: tuple[str, httpx.Client]) -> None:
+    url, http = admin
+    account = _account(http, "managed")
+    did = account["did"]
+
+    reset = http.post(ADMIN + "updateAccountPassword", json={"did": did, "password": "new-p-123"})
+    assert reset.status_code == 200, reset.text
+    client = Client(base_url=f"{url}/xrpc")
+    client.login("managed.test", "new-p-123")
+    moved = http.post(
+        ADMIN + "updateAccountEmail", json={"account": "managed.test", "email": "M@example.org"}
+    )
+    assert moved.status_code == 200, moved.text
+    assert client.com.atproto.server.get_session().email == "m@example.org"
+
+    assert http.post(ADMIN + "deleteAccount", json={"did": did}).status_code == 200
+
+    gone = httpx.get(f"{url}/xrpc/com.atproto.sync.getLatestCommit", params={"did": did})
+    assert_xrpc_error(gone, 404, "RepoNotFound")
+    assert http.get(ADMIN + "getAccountInfos", params={"dids": did}).json() == {"infos": []}
