@@ -99,13 +99,13 @@ def test_a_takedown_is_applied_reported_and_lifted(admin: tuple[str, httpx.Clien
     status = http.get(ADMIN + "getSubjectStatus", params={"did": account["did"]}).json()
     assert (status["takedown"], status["deactivated"]) == ({"applied": True}, {"applied": False})
     with pytest.raises(UnauthorizedError):
-        Client(base_url=f"{url}/xrpc").login("moderated.test", PASSWORD)
+        Client(base_url=f"{url}/xrpc").login("moderated.test", PASSWORD, fetch_bsky_profile=False)
 
     lifted = http.post(
         ADMIN + "updateSubjectStatus", json={"subject": subject, "takedown": {"applied": False}}
     )
     assert lifted.json()["takedown"] == {"applied": False}
-    Client(base_url=f"{url}/xrpc").login("moderated.test", PASSWORD)
+    Client(base_url=f"{url}/xrpc").login("moderated.test", PASSWORD, fetch_bsky_profile=False)
 
 
 def test_record_subjects_are_refused(admin: tuple[str, httpx.Client]) -> None:
@@ -129,7 +129,7 @@ def test_password_email_and_deletion_by_the_operator(admin: tuple[str, httpx.Cli
     reset = http.post(ADMIN + "updateAccountPassword", json={"did": did, "password": "new-p-123"})
     assert reset.status_code == 200, reset.text
     client = Client(base_url=f"{url}/xrpc")
-    client.login("managed.test", "new-p-123")
+    client.login("managed.test", "new-p-123", fetch_bsky_profile=False)
     moved = http.post(
         ADMIN + "updateAccountEmail", json={"account": "managed.test", "email": "M@example.org"}
     )
