@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -26,6 +27,7 @@ from adapters.http.firehose import firehose_routes
 from adapters.http.identity_lookup_routes import IdentityLookupRoutes
 from adapters.http.identity_routes import IdentityRoutes
 from adapters.http.invite_routes import InviteRoutes
+from adapters.http.proxy_routes import ProxyRoutes
 from adapters.http.rate_limit import (
     AccountWriteLimiter,
     IpRateLimitMiddleware,
@@ -38,21 +40,28 @@ from adapters.http.service_auth_routes import ServiceAuthRoutes
 from adapters.http.sync_routes import SyncRoutes
 from adapters.http.xrpc_errors import (
     XrpcError,
-    error_response,
     handle_unexpected,
     handle_xrpc_error,
 )
 from adapters.http.xrpc_output_check import XrpcOutputCheckMiddleware
 from adapters.http.xrpc_params import XrpcParamsMiddleware
+from adapters.identity.safe_http import AddressGuard, guarded_client
 from adapters.lexicon_files import default_catalog
 from adapters.storage.pg_notify_listener import notify_listener
 from entrypoints.bootstrap import Services, build_services
 from entrypoints.config import Settings
 
 
-async def _method_not_implemented(request: Request) -> JSONResponse:
-    method = request.path_params["method"]
-    return error_response(501, "MethodNotImplemented", f"Method not implemented: {method}")
+def _proxy_routes(services: Services, auth: BearerAuth) -> ProxyRoutes:
+    """Forwarding of unserved methods: configured services directly, client-named ones only
+    at public addresses (as identity resolution is guarded)."""
+    settings = services.settings
+    timeout = httpx.Timeout(30.0, connect=5.0)
+    configured = httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False)
+    guard = AddressGuard(allow_private=settings.allow_private_identity)
+    guarded = guarded_client(guard, timeout=30.0)
+    services.extras.setdefault("closers", []).extend([configured.close, guarded.close])
+    return ProxyRoutes(services.extras["proxy"], auth, configured, guarded)
 
 
 def _identity_routes(services: Services) -> list[BaseRoute]:
@@ -138,7 +147,7 @@ def build_app(services: Services) -> Starlette:
         middleware.append(
             Middleware(XrpcOutputCheckMiddleware, catalog=default_catalog(), served=served)
         )
-    routes.append(Route("/xrpc/{method}", _method_not_implemented, methods=["GET", "POST"]))
+    routes.extend(_proxy_routes(services, auth).routes())  # the catch-all comes last
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

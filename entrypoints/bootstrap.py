@@ -42,6 +42,7 @@ from application.repo_host.app import RepoHost
 from application.repo_host.group_commit import GroupCommitter
 from application.repo_reads import RepoReader
 from application.service_auth import ServiceAuth
+from application.service_proxy import DefaultService, ServiceProxy
 from application.sessions import SessionService
 from domain.crypto.k256 import K256Keypair
 from domain.data.tid import TidClock
@@ -83,6 +84,8 @@ class Services:
         self.committer.close()
         self.host.close()
         self.store.close()
+        for close in self.extras.get("closers", []):
+            close()
 
 
 def _registrar(settings: Settings, server: ServerSecrets, extras: dict[str, Any]) -> DidRegistrar:
@@ -165,6 +168,10 @@ def build_container(settings: Settings) -> punq.Container:
     )
     extras["email"] = EmailVerification(host, sessions, extras["operator_tokens"], store.views)
     extras["admin"] = AdminService(host, extras["account_admin"], invites, sessions, store.views)
+    defaults: tuple[DefaultService, ...] = ()
+    if settings.appview_url and settings.appview_did:
+        defaults = (DefaultService("app.bsky.", settings.appview_did, settings.appview_url),)
+    extras["proxy"] = ServiceProxy(resolver, extras["service_auth"], defaults)
     container.register(FirehoseHub, instance=hub)
     container.register(RepoHost, instance=host)
     # SQLite commits are local work: recorded on the event loop. Postgres waits on the

@@ -43,6 +43,9 @@ class Settings:
         default_factory=lambda: _env("INVITE_REQUIRED", "") in ("1", "true", "yes")
     )
     """createAccount needs an invite code (made with `quire invite create`)."""
+    appview_url: str | None = field(default_factory=lambda: os.environ.get("QUIRE_APPVIEW_URL"))
+    appview_did: str | None = field(default_factory=lambda: os.environ.get("QUIRE_APPVIEW_DID"))
+    """Where `app.bsky.*` calls go without an `atproto-proxy` header (both, or neither)."""
     admin_password: str | None = field(
         default_factory=lambda: os.environ.get("QUIRE_ADMIN_PASSWORD") or None
     )

@@ -103,6 +103,20 @@ def pds_endpoint(did: str, doc: JsonObject) -> str | None:
     return None
 
 
+def service_endpoint(did: str, doc: JsonObject, fragment: str) -> str | None:
+    """The endpoint of the service `#<fragment>` if it is a plain http(s) origin URL.
+
+    For service proxying (`atproto-proxy: did:web:api.bsky.app#bsky_appview`), any type.
+    """
+    for service in doc.get("service", []):
+        if not isinstance(service, dict) or not _names(did, service.get("id"), fragment):
+            continue
+        endpoint = service.get("serviceEndpoint")
+        if _is_http_url(endpoint):
+            return str(endpoint)
+    return None
+
+
 def _names(did: str, value: object, fragment: str) -> bool:
     return value in (f"#{fragment}", f"{did}#{fragment}")
 

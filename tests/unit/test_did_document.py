@@ -14,6 +14,7 @@ from domain.identity.did_document import (
     MalformedDidDocument,
     atproto_identity,
     check_did_document,
+    service_endpoint,
 )
 from domain.plc.document import PlcData, did_document
 from domain.plc.operation import Service
@@ -169,3 +170,21 @@ def test_pds_endpoint_needs_the_right_id_type_and_an_http_url(
 
 def test_a_bare_document_has_no_atproto_data() -> None:
     assert atproto_identity(DID, {"id": DID}) == AtprotoIdentity(DID, None, None, None)
+
+
+def test_a_named_service_endpoint_is_found_by_fragment_in_either_id_form() -> None:
+    did = "did:web:api.bsky.app"
+    doc = {
+        "id": did,
+        "service": [
+            {"id": "#bsky_notif", "type": "BskyNotificationService",
+             "serviceEndpoint": "https://notif.example"},
+            {"id": f"{did}#bsky_appview", "type": "BskyAppView",
+             "serviceEndpoint": "https://api.bsky.app"},
+            {"id": "#broken", "type": "X", "serviceEndpoint": "ftp://nope.example"},
+        ],
+    }  # fmt: skip
+    assert service_endpoint(did, doc, "bsky_appview") == "https://api.bsky.app"
+    assert service_endpoint(did, doc, "bsky_notif") == "https://notif.example"
+    assert service_endpoint(did, doc, "broken") is None
+    assert service_endpoint(did, doc, "missing") is None

@@ -1,0 +1,108 @@
+"""The XRPC fallback: a method served elsewhere is forwarded (`application/service_proxy.py`),
+anything else is 501 MethodNotImplemented.
+
+The call is forwarded as it came (method, query string, body and content type, the client's
+language and labeler preferences) with the account's service token in place of its session,
+and the service's answer comes back with its status and content type. A client-named service
+is only reached at a public address (`AddressGuard`); the operator's configured ones may be
+anywhere. Upstream failures are typed XRPC errors, never a stack trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from adapters.http.auth import BearerAuth
+from adapters.http.xrpc import call
+from adapters.http.xrpc_errors import XrpcError, error_response
+from application.service_proxy import ProxyTarget, ServiceProxy
+from application.sessions import APP_PASS_SCOPE
+from domain.syntax import is_valid_nsid
+
+MAX_BODY = 10 * 1024 * 1024
+MAX_RESPONSE = 20 * 1024 * 1024
+FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "accept-language", "atproto-accept-labelers")
+RETURNED_HEADERS = (
+    "content-type",
+    "content-language",
+    "atproto-content-labelers",
+    "atproto-repo-rev",
+)
+
+
+class ProxyRoutes:
+    """The `/xrpc/{method}` catch-all."""
+
+    def __init__(
+        self,
+        proxy: ServiceProxy,
+        auth: BearerAuth,
+        configured_client: httpx.Client,
+        guarded_client: httpx.Client,
+    ) -> None:
+        self.proxy, self.auth = proxy, auth
+        self._clients: dict[bool, httpx.Client] = {True: configured_client, False: guarded_client}
+
+    async def handle(self, request: Request) -> Response:
+        nsid = request.path_params["method"]
+        header = request.headers.get("atproto-proxy")
+        target = await call(self.proxy.target, nsid, header) if is_valid_nsid(nsid) else None
+        if target is None:
+            return error_response(501, "MethodNotImplemented", f"Method not implemented: {nsid}")
+        context = self.auth.context(request)
+        token = await call(
+            self.proxy.token, context.did, target, nsid,
+            app_password=context.scope == APP_PASS_SCOPE,
+        )  # fmt: skip
+        body = await _body(request)
+        headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS
+                   if name in request.headers}  # fmt: skip
+        headers["authorization"] = f"Bearer {token}"
+        url = f"{target.origin}/xrpc/{nsid}"
+        query = request.url.query
+        send = self._sender(target, request.method, url + (f"?{query}" if query else ""))
+        status, content, returned = await call(send, headers, body)
+        return Response(content, status_code=status, headers=returned)
+
+    def _sender(
+        self, target: ProxyTarget, method: str, url: str
+    ) -> Callable[[dict[str, str], bytes], tuple[int, bytes, dict[str, str]]]:
+        client = self._clients[target.configured]
+
+        def send(headers: dict[str, str], body: bytes) -> tuple[int, bytes, dict[str, str]]:
+            try:
+                with client.stream(method, url, headers=headers, content=body or None) as upstream:
+                    content = bytearray()
+                    for chunk in upstream.iter_bytes():
+                        content += chunk
+                        if len(content) > MAX_RESPONSE:
+                            raise XrpcError(502, "UpstreamFailure", "Upstream response too large")
+                    returned = {name: upstream.headers[name] for name in RETURNED_HEADERS
+                                if name in upstream.headers}  # fmt: skip
+                    return upstream.status_code, bytes(content), returned
+            except httpx.TimeoutException as exc:
+                raise XrpcError(504, "UpstreamTimeout", "Upstream service timed out") from exc
+            except httpx.HTTPError as exc:
+                raise XrpcError(502, "UpstreamFailure", "Upstream service unreachable") from exc
+
+        return send
+
+    def routes(self) -> list[Route]:
+        """The catch-all route; it must come after every served method."""
+        return [Route("/xrpc/{method}", self.handle, methods=["GET", "POST"])]
+
+
+async def _body(request: Request) -> bytes:
+    if request.method != "POST":
+        return b""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise XrpcError(413, "PayloadTooLarge", "request entity too large")
+    return bytes(body)

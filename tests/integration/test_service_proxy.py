@@ -1,0 +1,172 @@
+"""Service proxying over real sockets: a stand-in AppView (its own HTTP server with a did:web
+document) receives the forwarded call with a service token it verifies with the `atproto`
+SDK against the account's key, and its answer comes back through the PDS unchanged."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from atproto_server.auth.jwt import verify_jwt
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from entrypoints.asgi import build_app
+from entrypoints.bootstrap import Services, build_services
+from entrypoints.config import Settings
+from tests.integration.conftest import PASSWORD, assert_xrpc_error
+from tests.integration.live_server import free_port, serve
+
+
+class Upstream:
+    """A stand-in AppView at `did:web:localhost%3A<port>` (service `#bsky_appview`)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.did = f"did:web:localhost%3A{self.port}"
+        self.services: Services | None = None
+
+    def key_of(self, iss: str, _fresh: bool) -> str:
+        assert self.services is not None
+        row = self.services.store.views.get_account(iss)
+        assert row is not None
+        return row.signing_key
+
+    async def did_doc(self, request: Request) -> JSONResponse:
+        return JSONResponse({
+            "@context": ["https://www.w3.org/ns/did/v1"], "id": self.did,
+            "service": [{"id": "#bsky_appview", "type": "BskyAppView",
+                         "serviceEndpoint": f"http://localhost:{self.port}"}],
+        })  # fmt: skip
+
+    async def xrpc(self, request: Request) -> Response:
+        nsid = request.path_params["method"]
+        if nsid == "app.bsky.feed.getTimeline":
+            return JSONResponse({"error": "InvalidRequest", "message": "bad cursor"}, 400)
+        token = request.headers["authorization"].removeprefix("Bearer ")
+        payload = verify_jwt(token, self.key_of)
+        body = await request.body()
+        return JSONResponse(
+            {
+                "iss": payload.iss, "aud": payload.aud, "lxm": payload.lxm,
+                "query": dict(request.query_params),
+                "body": json.loads(body) if body else None,
+                "language": request.headers.get("accept-language"),
+            },
+            headers={"content-language": "en", "x-internal": "not forwarded"},
+        )  # fmt: skip
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[
+            Route("/.well-known/did.json", self.did_doc),
+            Route("/xrpc/{method}", self.xrpc, methods=["GET", "POST"]),
+        ])  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def proxied(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Upstream, httpx.Client, dict[str, str], str]]:
+    """(upstream, PDS client, auth headers of an account, its DID)."""
+    upstream = Upstream()
+    port = free_port()
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("proxy-pds"), hostname="localhost", port=port,
+        handle_domains=(".test",), fast_password_hashing=True, plc_url=None,
+        appview_url=f"http://localhost:{upstream.port}", appview_did=upstream.did,
+        allow_private_identity=True, validate_output=True,
+    )  # fmt: skip
+    services = build_services(settings)
+    upstream.services = services
+    try:
+        with (
+            serve(upstream.app(), upstream.port),
+            serve(build_app(services), port) as url,
+            httpx.Client(base_url=url, timeout=30) as http,
+        ):
+            created = http.post(
+                "/xrpc/com.atproto.server.createAccount",
+                json={"handle": "proxied.test", "password": PASSWORD},
+            ).json()
+            auth = {"authorization": f"Bearer {created['accessJwt']}"}
+            yield upstream, http, auth, created["did"]
+    finally:
+        services.close()
+
+
+def test_an_app_view_query_is_forwarded_with_a_service_token(
+    proxied: tuple[Upstream, httpx.Client, dict[str, str], str],
+) -> None:
+    upstream, http, auth, did = proxied
+    response = http.get(
+        "/xrpc/app.bsky.actor.getProfile",
+        params={"actor": "proxied.test"},
+        headers={**auth, "accept-language": "fr"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["iss"], body["aud"], body["lxm"]) == (
+        did,
+        upstream.did,
+        "app.bsky.actor.getProfile",
+    )
+    assert (body["query"], body["language"]) == ({"actor": "proxied.test"}, "fr")
+    assert response.headers["content-language"] == "en"
+    assert "x-internal" not in response.headers
+
+
+def test_a_procedure_body_is_forwarded_and_a_named_service_is_resolved(
+    proxied: tuple[Upstream, httpx.Client, dict[str, str], str],
+) -> None:
+    upstream, http, auth, _did = proxied
+    named = f"did:web:localhost%3A{upstream.port}#bsky_appview"
+    response = http.post(
+        "/xrpc/chat.bsky.convo.sendMessage",
+        json={"convoId": "c1", "message": {"text": "hi"}},
+        headers={**auth, "atproto-proxy": named},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["body"] == {"convoId": "c1", "message": {"text": "hi"}}
+    assert response.json()["aud"] == named
+
+
+def test_upstream_errors_pass_through_and_routing_errors_are_typed(
+    proxied: tuple[Upstream, httpx.Client, dict[str, str], str],
+) -> None:
+    _upstream, http, auth, _did = proxied
+    failed = http.get("/xrpc/app.bsky.feed.getTimeline", headers=auth)
+    assert_xrpc_error(failed, 400, "InvalidRequest")
+    assert failed.json()["message"] == "bad cursor"
+    no_fragment = http.get(
+        "/xrpc/app.bsky.feed.getTimeline", headers={**auth, "atproto-proxy": "did:web:x.example"}
+    )
+    assert_xrpc_error(no_fragment, 400, "InvalidRequest")
+    assert_xrpc_error(
+        http.get("/xrpc/app.bsky.actor.getProfile", params={"actor": "x.test"}),
+        401, "AuthenticationRequired",
+    )  # fmt: skip
+    assert_xrpc_error(http.get("/xrpc/com.example.nothing", headers=auth), 501,
+                      "MethodNotImplemented")  # fmt: skip
+
+
+def test_a_protected_method_is_never_proxied_and_served_ones_stay_local(
+    proxied: tuple[Upstream, httpx.Client, dict[str, Any], str],
+) -> None:
+    upstream, http, auth, _did = proxied
+    named = f"did:web:localhost%3A{upstream.port}#bsky_appview"
+    protected = http.post(
+        "/xrpc/com.atproto.admin.sendEmail",
+        json={"recipientDid": _did, "content": "x", "senderDid": _did},
+        headers={**auth, "atproto-proxy": named},
+    )
+    assert_xrpc_error(protected, 400, "InvalidRequest")
+    assert "protected method" in protected.json()["message"]
+    local = http.get(
+        "/xrpc/com.atproto.server.getSession", headers={**auth, "atproto-proxy": named}
+    )
+    assert local.status_code == 200 and local.json()["did"] == _did  # answered here
