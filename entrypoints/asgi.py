@@ -27,6 +27,7 @@ from adapters.http.firehose import firehose_routes
 from adapters.http.identity_lookup_routes import IdentityLookupRoutes
 from adapters.http.identity_routes import IdentityRoutes
 from adapters.http.invite_routes import InviteRoutes
+from adapters.http.preference_routes import PreferenceRoutes
 from adapters.http.proxy_routes import ProxyRoutes
 from adapters.http.rate_limit import (
     AccountWriteLimiter,
@@ -128,6 +129,7 @@ def build_app(services: Services) -> Starlette:
         *ServiceAuthRoutes(services.extras["service_auth"], auth).routes(),
         *AccountRecoveryRoutes(services.extras["account_recovery"], auth).routes(),
         *EmailRoutes(services.extras["email"], auth).routes(),
+        *PreferenceRoutes(services.extras["preferences"], auth).routes(),
         *AdminRoutes(services.extras["admin"], AdminAuth(settings.admin_password)).routes(),
         *AccountAdminRoutes(
             services.extras["account_admin"], auth, services.accounts.reserve_signing_key

@@ -23,6 +23,7 @@ from adapters.storage.sql_blob_index import SqlBlobIndex
 from adapters.storage.sql_credential_store import SqlCredentialStore
 from adapters.storage.sql_invite_codes import SqlInviteCodes
 from adapters.storage.sql_key_store import SqlKeyStore, engine_for
+from adapters.storage.sql_preferences import SqlPreferences
 from adapters.storage.sql_views import SqlViews
 from adapters.storage.store import Store, postgres_store, sqlite_store
 from application.account_recovery import AccountRecovery
@@ -37,6 +38,7 @@ from application.invite_codes import InviteCodes
 from application.lexicon_validator import LexiconRecordValidator
 from application.ports.car_cache import CarCache
 from application.ports.did_registrar import DidRegistrar
+from application.preferences import Preferences
 from application.repo_export import RepoExporter
 from application.repo_host.app import RepoHost
 from application.repo_host.group_commit import GroupCommitter
@@ -172,6 +174,7 @@ def build_container(settings: Settings) -> punq.Container:
     if settings.appview_url and settings.appview_did:
         defaults = (DefaultService("app.bsky.", settings.appview_did, settings.appview_url),)
     extras["proxy"] = ServiceProxy(resolver, extras["service_auth"], defaults)
+    extras["preferences"] = Preferences(SqlPreferences(engine))
     container.register(FirehoseHub, instance=hub)
     container.register(RepoHost, instance=host)
     # SQLite commits are local work: recorded on the event loop. Postgres waits on the
