@@ -116,7 +116,12 @@ def build_app(services: Services) -> Starlette:
         )
     routes: list[BaseRoute] = [
         *server_routes(description),
-        *AccountRoutes(services.accounts, services.sessions, auth).routes(),
+        *AccountRoutes(
+            services.accounts,
+            services.sessions,
+            auth,
+            did_doc=services.extras["identity_lookup"].did_document,
+        ).routes(),
         *InviteRoutes(services.extras["invites"], auth).routes(),
         *RepoRoutes(services.host, committer, services.reader, auth, services.validator).routes(),
         *sync.routes(),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -15,6 +17,7 @@ from application.accounts import AccountService, session_json
 from application.sessions import SessionService
 
 NS = "/xrpc/com.atproto.server."
+log = logging.getLogger("quire.sessions")
 
 
 def _text(body: dict[str, Any], name: str, *, required: bool = True) -> str | None:
@@ -29,8 +32,26 @@ def _text(body: dict[str, Any], name: str, *, required: bool = True) -> str | No
 class AccountRoutes:
     """Handlers for accounts and sessions."""
 
-    def __init__(self, accounts: AccountService, sessions: SessionService, auth: BearerAuth):
+    def __init__(
+        self,
+        accounts: AccountService,
+        sessions: SessionService,
+        auth: BearerAuth,
+        did_doc: Callable[[str], dict[str, Any]] | None = None,
+    ):
         self.accounts, self.sessions, self.auth = accounts, sessions, auth
+        self._did_doc = did_doc
+
+    async def _with_doc(self, session: Any) -> JSONResponse:
+        """The session body with the DID document, as the reference answers (clients read
+        the PDS endpoint from it); a document that cannot be resolved is left out."""
+        doc = None
+        if self._did_doc is not None:
+            try:
+                doc = await call(self._did_doc, session.did)
+            except Exception as exc:  # a login must not fail on an unreachable directory
+                log.warning("no DID document for %s in the session: %s", session.did, exc)
+        return ok(session_json(session, doc))
 
     async def create_account(self, request: Request) -> JSONResponse:
         body = await json_body(request, limit=100_000)
@@ -43,23 +64,23 @@ class AccountRoutes:
             _text(body, "did", required=False),
             _text(body, "inviteCode", required=False),
         )
-        return ok(session_json(session))
+        return await self._with_doc(session)
 
     async def create_session(self, request: Request) -> JSONResponse:
         body = await json_body(request, limit=100_000)
         session = await call(
             self.sessions.create_session, _text(body, "identifier"), _text(body, "password")
         )
-        return ok(session_json(session))
+        return await self._with_doc(session)
 
     async def refresh_session(self, request: Request) -> JSONResponse:
         session = await call(self.sessions.refresh_session, self.auth.token(request))
-        return ok(session_json(session))
+        return await self._with_doc(session)
 
     async def get_session(self, request: Request) -> JSONResponse:
         did = self.auth.require(request)
         info = await call(self.sessions.get_session, did)
-        return ok(session_json(info))
+        return await self._with_doc(info)
 
     async def delete_session(self, request: Request) -> Response:
         await call(self.sessions.delete_session, self.auth.token(request))

@@ -137,3 +137,26 @@ def test_describe_server_names_the_service_did_and_handle_domains(server: LiveSe
     assert described.did == server.services.settings.service_did
     assert described.available_user_domains == [".test"]
     assert described.invite_code_required is False
+
+
+@pytest.mark.parametrize("method", ["createSession", "refreshSession", "getSession"])
+def test_session_responses_carry_the_did_document(
+    server: LiveServer, account: Account, method: str
+) -> None:
+    """As the reference's: clients read the account's PDS endpoint from it."""
+    if method == "createSession":
+        response = server.http.post(
+            "/xrpc/com.atproto.server.createSession",
+            json={"identifier": account.handle, "password": account.password},
+        )
+    elif method == "refreshSession":
+        response = server.http.post(
+            "/xrpc/com.atproto.server.refreshSession",
+            headers={"authorization": f"Bearer {account.refresh_jwt}"},
+        )
+    else:
+        response = server.http.get("/xrpc/com.atproto.server.getSession", headers=account.auth)
+    assert response.status_code == 200, response.text
+    doc = DidDocument.from_dict(response.json()["didDoc"])
+    assert doc.id == account.did
+    assert doc.get_pds_endpoint() == server.services.settings.public_url
