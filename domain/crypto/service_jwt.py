@@ -74,18 +74,24 @@ def sign_service_jwt(keypair: JwtSigner, claims: ServiceClaims) -> str:
     return f"{signing_input}.{_b64(keypair.sign(signing_input.encode('ascii')))}"
 
 
+MAX_TOKEN_LENGTH = 8192
+"""Service tokens are a few hundred bytes; anything longer is refused before parsing."""
+
+
 class MalformedServiceJwt(ValueError):
     """Not three base64url segments of a JSON header and payload."""
 
 
 def read_service_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(header, payload) of a token, without checking its signature."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise MalformedServiceJwt("token too long")
     parts = token.split(".")
     if len(parts) != 3:
         raise MalformedServiceJwt("a JWT has three segments")
     try:
         header, payload = json.loads(_unb64(parts[0])), json.loads(_unb64(parts[1]))
-    except (ValueError, binascii.Error) as exc:
+    except (ValueError, binascii.Error, RecursionError) as exc:
         raise MalformedServiceJwt("header and payload must be base64url JSON") from exc
     if type(header) is not dict or type(payload) is not dict:
         raise MalformedServiceJwt("header and payload must be JSON objects")

@@ -61,9 +61,14 @@ def test_another_key_or_an_altered_payload_does_not_verify() -> None:
     assert not verify_service_jwt(forged, K256.did())
 
 
+_DEEP = base64.urlsafe_b64encode(b"[" * 5000 + b"]" * 5000).decode().rstrip("=")
+
+
 @pytest.mark.parametrize(
-    "token", ["", "a.b", "a.b.c.d", "!!.??.xx", f"{_segment({})}.bm90IGpzb24.c2ln", "e30.W10.c2ln"]
-)
+    "token",
+    ["", "a.b", "a.b.c.d", "!!.??.xx", f"{_segment({})}.bm90IGpzb24.c2ln", "e30.W10.c2ln",
+     f"e30.{_DEEP[:8000]}.c2ln", "e30." + "A" * 9000 + ".c2ln"],
+)  # fmt: skip
 def test_malformed_tokens_are_refused_not_crashed_on(token: str) -> None:
     assert not verify_service_jwt(token, K256.did())
     with pytest.raises(MalformedServiceJwt):
@@ -80,3 +85,18 @@ def test_any_claims_round_trip_and_verify(aud: str, lxm: str | None, exp: int) -
     token = sign_service_jwt(K256, claims)
     assert read_service_jwt(token)[1] == claims.to_json()
     assert verify_service_jwt(token, K256.did())
+
+
+_B64URL = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=")
+
+
+@given(st.one_of(st.text(max_size=300), st.lists(_B64URL, min_size=0, max_size=5).map(".".join)))
+def test_any_string_is_read_or_refused_never_crashed_on(token: str) -> None:
+    """Fuzz: arbitrary text and base64url-looking segments alike."""
+    try:
+        header, payload = read_service_jwt(token)
+    except MalformedServiceJwt:
+        pass
+    else:
+        assert type(header) is dict and type(payload) is dict
+    assert verify_service_jwt(token, K256.did()) in (True, False)
