@@ -67,6 +67,29 @@ class AccountService:
             raise AccountError("HandleNotAvailable", "Handle already taken")
         return handle
 
+    def handle_suggestions(self, handle: str, limit: int = 5) -> list[str] | None:
+        """None if `handle` could be created now; else free handles like it, for sign-up forms.
+
+        A handle that is malformed or outside the served domains raises, as `check_handle`.
+        """
+        try:
+            self.check_handle(handle)
+            return None
+        except AccountError as exc:
+            if exc.error != "HandleNotAvailable":
+                raise
+        handle = handle.lower()
+        domain = next(d for d in self.handle_domains if handle.endswith(d))
+        label = handle[: -len(domain)][:14]
+        suggestions: list[str] = []
+        for n in range(1, 1000):
+            candidate = f"{label}{n}{domain}"
+            if self.views.get_account_by_handle(candidate) is None:
+                suggestions.append(candidate)
+                if len(suggestions) == limit:
+                    break
+        return suggestions
+
     def reserve_signing_key(self, did: str) -> str:
         """A signing key held for a did:web its owner will point at this server (public)."""
         if not did.startswith("did:web:") or self.views.get_account(did) is not None:

@@ -39,6 +39,7 @@ from adapters.http.repo_routes import RepoRoutes
 from adapters.http.server_routes import ServerDescription, server_routes
 from adapters.http.service_auth_routes import ServiceAuthRoutes
 from adapters.http.sync_routes import SyncRoutes
+from adapters.http.temp_routes import TempRoutes
 from adapters.http.xrpc_errors import (
     XrpcError,
     handle_unexpected,
@@ -135,6 +136,7 @@ def build_app(services: Services) -> Starlette:
         *AccountRecoveryRoutes(services.extras["account_recovery"], auth).routes(),
         *EmailRoutes(services.extras["email"], auth).routes(),
         *PreferenceRoutes(services.extras["preferences"], auth).routes(),
+        *TempRoutes(services.accounts, auth).routes(),
         *AdminRoutes(services.extras["admin"], AdminAuth(settings.admin_password)).routes(),
         *AccountAdminRoutes(
             services.extras["account_admin"], auth, services.accounts.reserve_signing_key
