@@ -68,6 +68,11 @@ def test_reference_client_creates_an_account_logs_in_writes_and_reads(
     created = answer["created"]
     assert [item["rkey"] for item in answer["listed"]] == list(reversed(created))
     assert [item["n"] for item in answer["listed"]] == [3, 2, 1]
+    assert (answer["appPasswords"], answer["appSession"]) == (["npm"], account.did)
+    assert answer["preferences"] == ["app.bsky.actor.defs#adultContentPref"]
+    assert answer["serviceTokenSegments"] == 3
+    assert answer["identity"] == {"did": account.did, "handle": "npmclient.test"}
+    assert answer["tokenRequired"] is False
 
 
 def test_reference_verifier_accepts_our_repo_commit_and_record_proof(

@@ -5,7 +5,8 @@
 // Creates the account, logs in again with a fresh agent (so login itself is exercised),
 // writes a post and a custom record, reads them back and lists them. The client validates
 // every response against its own copy of the lexicons, so a malformed answer fails here.
-// Prints {"did", "handle", "posted", "got", "listed", "session"} or {"error", "status"}.
+// Then the account endpoints: app passwords, preferences, a service token, resolveIdentity.
+// Prints {"did", "handle", "posted", "got", "listed", "session", ...} or {"error", "status"}.
 // @atproto/api 0.19.x is CommonJS: import the namespace, then destructure.
 import api from '@atproto/api'
 
@@ -49,6 +50,28 @@ try {
   })
   out.created = rkeys
   out.listed = listed.data.records.map((r) => ({ rkey: r.uri.split('/').pop(), n: r.value.n }))
+
+  // account lifecycle endpoints, each answer validated by the client's lexicons
+  const appPassword = await agent.com.atproto.server.createAppPassword({ name: 'npm' })
+  const appAgent = new AtpAgent({ service })
+  await appAgent.login({ identifier: handle, password: appPassword.data.password })
+  const passwords = await agent.com.atproto.server.listAppPasswords()
+  out.appPasswords = passwords.data.passwords.map((p) => p.name)
+  out.appSession = appAgent.session.did
+  await agent.app.bsky.actor.putPreferences({
+    preferences: [{ $type: 'app.bsky.actor.defs#adultContentPref', enabled: false }],
+  })
+  const prefs = await agent.app.bsky.actor.getPreferences()
+  out.preferences = prefs.data.preferences.map((p) => p.$type)
+  const serviceAuth = await agent.com.atproto.server.getServiceAuth({
+    aud: 'did:web:video.bsky.app',
+    lxm: 'com.atproto.repo.uploadBlob',
+  })
+  out.serviceTokenSegments = serviceAuth.data.token.split('.').length
+  const identity = await agent.com.atproto.identity.resolveIdentity({ identifier: handle })
+  out.identity = { did: identity.data.did, handle: identity.data.handle }
+  const emailUpdate = await agent.com.atproto.server.requestEmailUpdate()
+  out.tokenRequired = emailUpdate.data.tokenRequired
 } catch (err) {
   out.error = String(err && err.message)
   out.status = err && err.status ? err.status : null
