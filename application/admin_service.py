@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from application.account_admin import AccountAdmin
 from application.identity_errors import IdentityRequestError
+from application.identity_service import IdentityService
 from application.invite_codes import OPERATOR, InviteCodes
 from application.repo_host.app import RepoHost
 from application.sessions import TAKEDOWN_STATUSES, SessionService
@@ -61,9 +62,10 @@ class AdminService:
         invites: InviteCodes,
         sessions: SessionService,
         views: AdminViews,
+        identity: IdentityService,
     ) -> None:
         self.host, self.admin, self.invites = host, admin, invites
-        self.sessions, self.views = sessions, views
+        self.sessions, self.views, self.identity = sessions, views, identity
 
     def _row(self, identifier: str) -> AccountRow:
         if identifier.startswith("did:"):
@@ -146,6 +148,24 @@ class AdminService:
         if taken is not None and taken.did != row.did:
             raise IdentityRequestError("This email address is already in use", "InvalidEmail")
         self.host.change_email(row.did, email)
+
+    def update_handle(self, did: str, handle: str) -> None:
+        """Give the account a new handle (DID document, then `#identity`), as its owner could."""
+        self.identity.update_handle(self._row(did).did, handle)
+
+    def invite_codes(
+        self, cursor: str | None, limit: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of every invite code, newest first."""
+        try:
+            page, next_cursor = self.invites.recent(cursor, limit)
+        except ValueError as exc:
+            raise IdentityRequestError(str(exc)) from exc
+        return [_invite_json(code) for code in page], next_cursor
+
+    def disable_invite_codes(self, codes: list[str], accounts: list[str]) -> None:
+        """Disable codes by code or by the account they were made for."""
+        self.invites.disable(codes, accounts)
 
     def create_invite_codes(
         self, code_count: int, use_count: int, for_accounts: list[str]

@@ -2,7 +2,8 @@
 
 A handle is only reported if both directions agree (the DID document claims it and it
 resolves back to the DID); otherwise `handle.invalid`, as the reference answers. Handles of
-accounts hosted here resolve from the accounts view first, the way `resolveHandle` and
+accounts hosted here resolve from the accounts view first (and their DID documents are read
+fresh), the way `resolveHandle` and
 `/.well-known/atproto-did` already answer for them, so a local account never waits on DNS.
 `refreshIdentity` does the same with every cache bypassed.
 """
@@ -23,7 +24,9 @@ from domain.identity.did_document import INVALID_HANDLE, MalformedDidDocument, a
 
 
 class HostedHandles(Protocol):
-    """The accounts view, by handle."""
+    """The accounts view."""
+
+    def get_account(self, did: str) -> AccountRow | None: ...
 
     def get_account_by_handle(self, handle: str) -> AccountRow | None: ...
 
@@ -57,7 +60,12 @@ class IdentityLookup:
         self.resolver, self.hosted = resolver, hosted
 
     def did_document(self, did: str, *, refresh: bool = False) -> dict[str, Any]:
-        """The DID document, or `DidNotFound` (also for a DID that cannot be resolved)."""
+        """The DID document, or `DidNotFound` (also for a DID that cannot be resolved).
+
+        A DID hosted here is always read fresh: this server changes its document (handle
+        updates, key rotations) and must not answer from a cache an hour old.
+        """
+        refresh = refresh or self.hosted.get_account(did) is not None
         try:
             return self.resolver.resolve_did(did, force_refresh=refresh)
         except (DidNotFound, UnsupportedDid) as exc:

@@ -89,6 +89,22 @@ class InviteCodes:
             raise InviteRefused("Provided invite code not available")
         return claim
 
+    def recent(self, cursor: str | None, limit: int) -> tuple[list[InviteCode], str | None]:
+        """A page of every code, newest first, and the cursor of the next page."""
+        before = None
+        if cursor:
+            at, sep, code = cursor.partition("::")
+            if not sep:
+                raise ValueError("malformed cursor")
+            before = (at, code)
+        page = self.store.list_recent(before, limit)
+        last = page[-1] if len(page) == limit else None
+        return page, None if last is None else f"{last.created_at}::{last.code}"
+
+    def disable(self, codes: list[str], accounts: list[str]) -> None:
+        """Disable codes, by code or by the account they were made for."""
+        self.store.disable(codes, accounts)
+
     def for_account(self, did: str) -> list[InviteCode]:
         """The codes made for `did`."""
         return self.store.list_for_account(did)

@@ -169,7 +169,9 @@ def build_container(settings: Settings) -> punq.Container:
         host, sessions, extras["operator_tokens"], store.views
     )
     extras["email"] = EmailVerification(host, sessions, extras["operator_tokens"], store.views)
-    extras["admin"] = AdminService(host, extras["account_admin"], invites, sessions, store.views)
+    extras["admin"] = AdminService(
+        host, extras["account_admin"], invites, sessions, store.views, extras["identity"]
+    )
     defaults: tuple[DefaultService, ...] = ()
     if settings.appview_url and settings.appview_did:
         defaults = (DefaultService("app.bsky.", settings.appview_did, settings.appview_url),)

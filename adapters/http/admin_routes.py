@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.http.admin_auth import AdminAuth
-from adapters.http.xrpc import call, json_body, ok, param
+from adapters.http.xrpc import call, int_param, json_body, ok, param
 from adapters.http.xrpc_errors import invalid_request
 from application.admin_service import AdminService
 
@@ -87,6 +87,33 @@ class AdminRoutes:
         await call(self.service.update_email, _text(body, "account"), _text(body, "email"))
         return Response(status_code=200)
 
+    async def update_account_handle(self, request: Request) -> Response:
+        self.auth.require(request)
+        body = await json_body(request, limit=BODY_LIMIT)
+        await call(self.service.update_handle, _text(body, "did"), _text(body, "handle"))
+        return Response(status_code=200)
+
+    async def get_invite_codes(self, request: Request) -> JSONResponse:
+        self.auth.require(request)
+        limit = int_param(request, "limit", 100, 1, 500)
+        codes, cursor = await call(
+            self.service.invite_codes, param(request, "cursor", required=False), limit
+        )
+        body: dict[str, Any] = {"codes": codes}
+        if cursor is not None:
+            body["cursor"] = cursor
+        return ok(body)
+
+    async def disable_invite_codes(self, request: Request) -> Response:
+        self.auth.require(request)
+        body = await json_body(request, limit=BODY_LIMIT)
+        codes, accounts = body.get("codes", []), body.get("accounts", [])
+        for name, values in (("codes", codes), ("accounts", accounts)):
+            if type(values) is not list or not all(type(v) is str for v in values):
+                raise invalid_request(f"Input/{name} must be an array of strings")
+        await call(self.service.disable_invite_codes, codes, accounts)
+        return Response(status_code=200)
+
     async def create_invite_code(self, request: Request) -> JSONResponse:
         self.auth.require(request)
         body = await json_body(request, limit=BODY_LIMIT)
@@ -121,6 +148,9 @@ class AdminRoutes:
             Route(ADMIN + "deleteAccount", self.delete_account, methods=["POST"]),
             Route(ADMIN + "updateAccountPassword", self.update_account_password, methods=["POST"]),
             Route(ADMIN + "updateAccountEmail", self.update_account_email, methods=["POST"]),
+            Route(ADMIN + "updateAccountHandle", self.update_account_handle, methods=["POST"]),
+            Route(ADMIN + "getInviteCodes", self.get_invite_codes, methods=["GET"]),
+            Route(ADMIN + "disableInviteCodes", self.disable_invite_codes, methods=["POST"]),
             Route(SERVER + "createInviteCode", self.create_invite_code, methods=["POST"]),
             Route(SERVER + "createInviteCodes", self.create_invite_codes, methods=["POST"]),
         ]

@@ -6,6 +6,8 @@ database decides which of two concurrent sign-ups gets a code's last use.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     Boolean,
     Column,
@@ -15,8 +17,10 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
+    and_,
     delete,
     insert,
+    or_,
     select,
     update,
 )
@@ -108,13 +112,37 @@ class SqlInviteCodes:
             if gone:
                 conn.execute(update(invite_codes).where(c.code == code).values(used=c.used - 1))
 
+    def disable(self, codes: list[str], accounts: list[str]) -> None:
+        """Disable the codes named, and those made for the accounts named."""
+        c = invite_codes.c
+        with self.engine.begin() as conn:
+            if codes:
+                conn.execute(update(invite_codes).where(c.code.in_(codes)).values(disabled=True))
+            if accounts:
+                conn.execute(
+                    update(invite_codes).where(c.for_account.in_(accounts)).values(disabled=True)
+                )
+
+    def list_recent(self, before: tuple[str, str] | None, limit: int) -> list[InviteCode]:
+        """Newest first; `before` is the (created_at, code) of the last code already seen."""
+        c = invite_codes.c
+        query = select(invite_codes).order_by(c.created_at.desc(), c.code.desc()).limit(limit)
+        if before is not None:
+            at, code = before
+            query = query.where(or_(c.created_at < at, and_(c.created_at == at, c.code < code)))
+        return self._with_uses(query)
+
     def list_for_account(self, did: str) -> list[InviteCode]:
         """Codes made for `did`, oldest first, each with its uses."""
-        c, u = invite_codes.c, invite_code_uses.c
+        c = invite_codes.c
+        return self._with_uses(
+            select(invite_codes).where(c.for_account == did).order_by(c.created_at, c.code)
+        )
+
+    def _with_uses(self, query: Any) -> list[InviteCode]:
+        u = invite_code_uses.c
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(invite_codes).where(c.for_account == did).order_by(c.created_at, c.code)
-            ).all()
+            rows = conn.execute(query).all()
             codes = [row.code for row in rows]
             uses: dict[str, list[InviteUse]] = {code: [] for code in codes}
             if codes:

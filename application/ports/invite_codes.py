@@ -51,6 +51,14 @@ class InviteStore(Protocol):
         """Undo `claim` (the account it was for could not be created)."""
         ...
 
+    def list_recent(self, before: tuple[str, str] | None, limit: int) -> list[InviteCode]:
+        """Every code, newest first (by creation time, then code), after the `before` key."""
+        ...
+
+    def disable(self, codes: list[str], accounts: list[str]) -> None:
+        """Disable these codes and every code made for these accounts."""
+        ...
+
     def list_for_account(self, did: str) -> list[InviteCode]:
         """Codes made for `did`, oldest first, with their uses."""
         ...

@@ -141,3 +141,42 @@ def test_password_email_and_deletion_by_the_operator(admin: tuple[str, httpx.Cli
     gone = httpx.get(f"{url}/xrpc/com.atproto.sync.getLatestCommit", params={"did": did})
     assert_xrpc_error(gone, 404, "RepoNotFound")
     assert http.get(ADMIN + "getAccountInfos", params={"dids": did}).json() == {"infos": []}
+
+
+def test_invite_codes_are_listed_newest_first_in_pages_and_disabled(
+    admin: tuple[str, httpx.Client],
+) -> None:
+    _, http = admin
+    made = [http.post(SERVER + "createInviteCode", json={"useCount": 1}).json()["code"]
+            for _ in range(3)]  # fmt: skip
+    first = http.get(ADMIN + "getInviteCodes", params={"limit": "2"}).json()
+    assert len(first["codes"]) == 2 and "cursor" in first
+    rest = http.get(ADMIN + "getInviteCodes", params={"limit": "500", "cursor": first["cursor"]})
+    listed = [c["code"] for c in first["codes"] + rest.json()["codes"]]
+    assert set(made) <= set(listed) and len(listed) == len(set(listed))
+
+    assert http.post(ADMIN + "disableInviteCodes", json={"codes": [made[0]]}).status_code == 200
+
+    everything = http.get(ADMIN + "getInviteCodes", params={"limit": "500"}).json()["codes"]
+    disabled = {c["code"] for c in everything if c["disabled"]}
+    assert made[0] in disabled and made[1] not in disabled
+    bad = http.get(ADMIN + "getInviteCodes", params={"cursor": "no-separator"})
+    assert_xrpc_error(bad, 400, "InvalidRequest")
+
+
+def test_the_operator_changes_a_handle(admin: tuple[str, httpx.Client]) -> None:
+    _, http = admin
+    account = _account(http, "renamed")
+    changed = http.post(
+        ADMIN + "updateAccountHandle", json={"did": account["did"], "handle": "newname.test"}
+    )
+    assert changed.status_code == 200, changed.text
+    info = http.get(ADMIN + "getAccountInfo", params={"did": account["did"]}).json()
+    assert info["handle"] == "newname.test"
+    # a hosted DID's document is read fresh, not from the resolver's cache
+    identity = http.get(
+        "/xrpc/com.atproto.identity.resolveIdentity", params={"identifier": account["did"]}
+    ).json()
+    assert (identity["handle"], identity["didDoc"]["alsoKnownAs"]) == (
+        "newname.test", ["at://newname.test"]
+    )  # fmt: skip

@@ -131,3 +131,15 @@ def test_an_account_lists_the_codes_made_for_it_with_their_uses(
     [code] = listed.json()["codes"]
     assert (code["code"], code["available"], code["forAccount"]) == (gift, 2, owner["did"])
     assert [use["usedBy"] for use in code["uses"]] == [friend["did"]]
+
+
+def test_codes_page_newest_first_and_are_disabled_by_code_or_owner(store: SqlInviteCodes) -> None:
+    store.add(["a1", "a2"], 1, "did:plc:alice", "admin", "2024-01-01T00:00:00.000Z")
+    store.add(["b1"], 1, "did:plc:bob", "admin", "2024-02-01T00:00:00.000Z")
+    first = store.list_recent(None, 2)
+    assert [c.code for c in first] == ["b1", "a2"]
+    last = first[-1]
+    assert [c.code for c in store.list_recent((last.created_at, last.code), 2)] == ["a1"]
+    store.disable(["b1"], ["did:plc:alice"])
+    assert all(c.disabled for c in store.list_recent(None, 10))
+    assert not store.claim("a1", "pending:x.test", AT)
