@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from adapters.http.auth import BearerAuth
-from adapters.http.xrpc import call, json_body
-from adapters.http.xrpc_errors import invalid_request
+from adapters.http.xrpc import call, json_body, text_field
 from application.account_recovery import AccountRecovery
 
 NS = "/xrpc/com.atproto.server."
 BODY_LIMIT = 10_000
-
-
-def _text(body: dict[str, Any], name: str) -> str:
-    value = body.get(name)
-    if type(value) is not str:
-        raise invalid_request(f"Input/{name} must be a string")
-    return value
 
 
 class AccountRecoveryRoutes:
@@ -32,12 +22,12 @@ class AccountRecoveryRoutes:
 
     async def request_password_reset(self, request: Request) -> Response:
         body = await json_body(request, limit=BODY_LIMIT)
-        await call(self.recovery.request_password_reset, _text(body, "email"))
+        await call(self.recovery.request_password_reset, text_field(body, "email"))
         return Response(status_code=200)
 
     async def reset_password(self, request: Request) -> Response:
         body = await json_body(request, limit=BODY_LIMIT)
-        token, password = _text(body, "token"), _text(body, "password")
+        token, password = text_field(body, "token"), text_field(body, "password")
         await call(self.recovery.reset_password, token, password)
         return Response(status_code=200)
 
@@ -48,8 +38,8 @@ class AccountRecoveryRoutes:
 
     async def delete_account(self, request: Request) -> Response:
         body = await json_body(request, limit=BODY_LIMIT)
-        did, password, token = _text(body, "did"), _text(body, "password"), _text(body, "token")
-        await call(self.recovery.delete_account, did, password, token)
+        did, password = text_field(body, "did"), text_field(body, "password")
+        await call(self.recovery.delete_account, did, password, text_field(body, "token"))
         return Response(status_code=200)
 
     def routes(self) -> list[Route]:

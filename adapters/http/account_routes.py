@@ -11,22 +11,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.http.auth import BearerAuth
-from adapters.http.xrpc import call, json_body, ok
+from adapters.http.xrpc import call, json_body, ok, optional_text_field, text_field
 from adapters.http.xrpc_errors import invalid_request
 from application.accounts import AccountService, session_json
 from application.sessions import SessionService
 
 NS = "/xrpc/com.atproto.server."
 log = logging.getLogger("quire.sessions")
-
-
-def _text(body: dict[str, Any], name: str, *, required: bool = True) -> str | None:
-    value = body.get(name)
-    if value is None and not required:
-        return None
-    if type(value) is not str:
-        raise invalid_request(f"Input/{name} must be a string")
-    return value
 
 
 class AccountRoutes:
@@ -57,20 +48,19 @@ class AccountRoutes:
         body = await json_body(request, limit=100_000)
         session = await call(
             self.accounts.create_account,
-            _text(body, "handle"),
-            _text(body, "email", required=False),
-            _text(body, "password", required=False),
-            _text(body, "recoveryKey", required=False),
-            _text(body, "did", required=False),
-            _text(body, "inviteCode", required=False),
+            text_field(body, "handle"),
+            optional_text_field(body, "email"),
+            optional_text_field(body, "password"),
+            optional_text_field(body, "recoveryKey"),
+            optional_text_field(body, "did"),
+            optional_text_field(body, "inviteCode"),
         )
         return await self._with_doc(session)
 
     async def create_session(self, request: Request) -> JSONResponse:
         body = await json_body(request, limit=100_000)
-        session = await call(
-            self.sessions.create_session, _text(body, "identifier"), _text(body, "password")
-        )
+        identifier, password = text_field(body, "identifier"), text_field(body, "password")
+        session = await call(self.sessions.create_session, identifier, password)
         return await self._with_doc(session)
 
     async def refresh_session(self, request: Request) -> JSONResponse:
@@ -89,7 +79,7 @@ class AccountRoutes:
     async def create_app_password(self, request: Request) -> JSONResponse:
         did = self.auth.require(request, full_access=True)
         body = await json_body(request, limit=100_000)
-        name = _text(body, "name")
+        name = text_field(body, "name")
         assert name is not None
         privileged = body.get("privileged", False)
         if privileged is not False:  # no privileged scope here: say so rather than ignore it
@@ -119,7 +109,7 @@ class AccountRoutes:
     async def revoke_app_password(self, request: Request) -> Response:
         did = self.auth.require(request)
         body = await json_body(request, limit=100_000)
-        name = _text(body, "name")
+        name = text_field(body, "name")
         assert name is not None
         await call(self.sessions.revoke_app_password, did, name)
         return Response(status_code=200)

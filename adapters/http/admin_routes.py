@@ -12,20 +12,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.http.admin_auth import AdminAuth
-from adapters.http.xrpc import call, int_param, json_body, ok, param
+from adapters.http.xrpc import call, int_param, json_body, ok, param, text_field
 from adapters.http.xrpc_errors import invalid_request
 from application.admin_service import AdminService
 
 ADMIN = "/xrpc/com.atproto.admin."
 SERVER = "/xrpc/com.atproto.server."
 BODY_LIMIT = 100_000
-
-
-def _text(body: dict[str, Any], name: str) -> str:
-    value = body.get(name)
-    if type(value) is not str:
-        raise invalid_request(f"Input/{name} must be a string")
-    return value
 
 
 def _count(body: dict[str, Any], name: str, default: int | None = None) -> int:
@@ -72,25 +65,27 @@ class AdminRoutes:
     async def delete_account(self, request: Request) -> Response:
         self.auth.require(request)
         body = await json_body(request, limit=BODY_LIMIT)
-        await call(self.service.delete_account, _text(body, "did"))
+        await call(self.service.delete_account, text_field(body, "did"))
         return Response(status_code=200)
 
     async def update_account_password(self, request: Request) -> Response:
         self.auth.require(request)
         body = await json_body(request, limit=BODY_LIMIT)
-        await call(self.service.update_password, _text(body, "did"), _text(body, "password"))
+        did, password = text_field(body, "did"), text_field(body, "password")
+        await call(self.service.update_password, did, password)
         return Response(status_code=200)
 
     async def update_account_email(self, request: Request) -> Response:
         self.auth.require(request)
         body = await json_body(request, limit=BODY_LIMIT)
-        await call(self.service.update_email, _text(body, "account"), _text(body, "email"))
+        account, email = text_field(body, "account"), text_field(body, "email")
+        await call(self.service.update_email, account, email)
         return Response(status_code=200)
 
     async def update_account_handle(self, request: Request) -> Response:
         self.auth.require(request)
         body = await json_body(request, limit=BODY_LIMIT)
-        await call(self.service.update_handle, _text(body, "did"), _text(body, "handle"))
+        await call(self.service.update_handle, text_field(body, "did"), text_field(body, "handle"))
         return Response(status_code=200)
 
     async def get_invite_codes(self, request: Request) -> JSONResponse:
@@ -118,7 +113,7 @@ class AdminRoutes:
         self.auth.require(request)
         body = await json_body(request, limit=BODY_LIMIT)
         owner = body.get("forAccount")
-        accounts = [_text(body, "forAccount")] if owner is not None else []
+        accounts = [text_field(body, "forAccount")] if owner is not None else []
         [(_, [code])] = await call(
             self.service.create_invite_codes, 1, _count(body, "useCount"), accounts
         )

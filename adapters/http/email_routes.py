@@ -7,21 +7,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.http.auth import BearerAuth
-from adapters.http.xrpc import call, json_body, ok
-from adapters.http.xrpc_errors import invalid_request
+from adapters.http.xrpc import call, json_body, ok, optional_text_field, text_field
 from application.email_verification import EmailVerification
 
 NS = "/xrpc/com.atproto.server."
 BODY_LIMIT = 10_000
-
-
-def _text(body: dict[str, object], name: str, *, required: bool = True) -> str | None:
-    value = body.get(name)
-    if value is None and not required:
-        return None
-    if type(value) is not str:
-        raise invalid_request(f"Input/{name} must be a string")
-    return value
 
 
 class EmailRoutes:
@@ -38,7 +28,7 @@ class EmailRoutes:
     async def confirm(self, request: Request) -> Response:
         did = self.auth.require(request)
         body = await json_body(request, limit=BODY_LIMIT)
-        await call(self.email.confirm, did, _text(body, "email"), _text(body, "token"))
+        await call(self.email.confirm, did, text_field(body, "email"), text_field(body, "token"))
         return Response(status_code=200)
 
     async def request_update(self, request: Request) -> JSONResponse:
@@ -48,7 +38,7 @@ class EmailRoutes:
     async def update(self, request: Request) -> Response:
         did = self.auth.require(request, full_access=True)
         body = await json_body(request, limit=BODY_LIMIT)
-        email, token = _text(body, "email"), _text(body, "token", required=False)
+        email, token = text_field(body, "email"), optional_text_field(body, "token")
         await call(self.email.update, did, email, token)
         return Response(status_code=200)
 

@@ -6,8 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from adapters.http.xrpc import call, json_body, ok, param
-from adapters.http.xrpc_errors import invalid_request
+from adapters.http.xrpc import call, json_body, ok, param, text_field
 from application.identity_lookup import IdentityLookup
 
 NS = "/xrpc/com.atproto.identity."
@@ -31,10 +30,7 @@ class IdentityLookupRoutes:
 
     async def refresh_identity(self, request: Request) -> JSONResponse:
         body = await json_body(request, limit=10_000)
-        identifier = body.get("identifier")
-        if type(identifier) is not str:
-            raise invalid_request("Input/identifier must be a string")
-        info = await call(self.lookup.identity, identifier, refresh=True)
+        info = await call(self.lookup.identity, text_field(body, "identifier"), refresh=True)
         return ok(info.to_json())
 
     def routes(self) -> list[Route]:

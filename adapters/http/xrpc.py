@@ -30,6 +30,19 @@ def param(request: Request, name: str, *, required: bool = True) -> str | None:
     return value
 
 
+def text_field(body: dict[str, Any], name: str) -> str:
+    """A required string property of a JSON input (400 otherwise)."""
+    value = body.get(name)
+    if type(value) is not str:
+        raise invalid_request(f"Input/{name} must be a string")
+    return value
+
+
+def optional_text_field(body: dict[str, Any], name: str) -> str | None:
+    """A string property of a JSON input that may be absent (or null)."""
+    return None if body.get(name) is None else text_field(body, name)
+
+
 def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
     """An integer parameter within [low, high]."""
     raw = request.query_params.get(name)

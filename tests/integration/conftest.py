@@ -9,6 +9,8 @@ refused request left the log exactly where it was.
 from __future__ import annotations
 
 import itertools
+import logging
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -126,6 +128,30 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
             yield LiveServer(url, services, data_dir, http)
     finally:
         services.close()
+
+
+_OPERATOR_TOKEN = re.compile(r"(\w+) token for (\S+) \(\S+\): (\S+) ")
+
+
+@pytest.fixture
+def operator_tokens() -> Iterator[dict[tuple[str, str], str]]:
+    """Confirmation tokens the server logged for the operator during the test (this server
+    sends no email), by (purpose, DID); the latest wins."""
+    found: dict[tuple[str, str], str] = {}
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            match = _OPERATOR_TOKEN.search(record.getMessage())
+            if match:
+                found[(match.group(1), match.group(2))] = match.group(3)
+
+    handler = Collect()
+    logger = logging.getLogger("quire.operator")
+    logger.addHandler(handler)
+    try:
+        yield found
+    finally:
+        logger.removeHandler(handler)
 
 
 @pytest.fixture

@@ -3,10 +3,6 @@ operator's log (this server sends no email): each flow end to end, and its refus
 
 from __future__ import annotations
 
-import logging
-import re
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from atproto import Client
@@ -15,27 +11,6 @@ from atproto_client.exceptions import UnauthorizedError
 from tests.integration.conftest import Account, LiveServer, assert_xrpc_error, sdk_client
 
 NS = "/xrpc/com.atproto.server."
-TOKEN = re.compile(r"(reset_password|delete_account) token for (\S+) \(\S+\): (\S+) ")
-
-
-@pytest.fixture
-def tokens() -> Iterator[dict[tuple[str, str], str]]:
-    """Tokens the server logged during the test, by (purpose, DID)."""
-    found: dict[tuple[str, str], str] = {}
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            match = TOKEN.search(record.getMessage())
-            if match:
-                found[(match.group(1), match.group(2))] = match.group(3)
-
-    handler = Collect()
-    logger = logging.getLogger("quire.operator")
-    logger.addHandler(handler)
-    try:
-        yield found
-    finally:
-        logger.removeHandler(handler)
 
 
 def _email(account: Account) -> str:
@@ -47,10 +22,10 @@ def _post(server: LiveServer, method: str, body: dict[str, str], **kw: object) -
 
 
 def test_a_forgotten_password_is_reset_with_the_emailed_token(
-    server: LiveServer, account: Account, tokens: dict[tuple[str, str], str]
+    server: LiveServer, account: Account, operator_tokens: dict[tuple[str, str], str]
 ) -> None:
     assert _post(server, "requestPasswordReset", {"email": _email(account)}).content == b""
-    token = tokens[("reset_password", account.did)]
+    token = operator_tokens[("reset_password", account.did)]
 
     reset = _post(server, "resetPassword", {"token": token.lower(), "password": "new-pass-123"})
 
@@ -67,15 +42,15 @@ def test_a_forgotten_password_is_reset_with_the_emailed_token(
 
 
 def test_a_reset_request_for_an_unknown_email_looks_the_same(
-    server: LiveServer, tokens: dict[tuple[str, str], str]
+    server: LiveServer, operator_tokens: dict[tuple[str, str], str]
 ) -> None:
     response = _post(server, "requestPasswordReset", {"email": "nobody@example.com"})
     assert (response.status_code, response.content) == (200, b"")
-    assert tokens == {}
+    assert operator_tokens == {}
 
 
 def test_reset_refusals(
-    server: LiveServer, account: Account, tokens: dict[tuple[str, str], str]
+    server: LiveServer, account: Account, operator_tokens: dict[tuple[str, str], str]
 ) -> None:
     assert_xrpc_error(
         _post(server, "resetPassword", {"token": "AAAAA-AAAAA", "password": "x" * 10}),
@@ -83,7 +58,7 @@ def test_reset_refusals(
         "InvalidToken",
     )
     _post(server, "requestPasswordReset", {"email": _email(account)})
-    token = tokens[("reset_password", account.did)]
+    token = operator_tokens[("reset_password", account.did)]
     too_long = _post(server, "resetPassword", {"token": token, "password": "x" * 300})
     assert_xrpc_error(too_long, 400, "InvalidRequest")
     # a refused password does not burn the token
@@ -92,11 +67,11 @@ def test_reset_refusals(
 
 
 def test_deleting_an_account_needs_password_and_token_and_then_it_is_gone(
-    server: LiveServer, account: Account, tokens: dict[tuple[str, str], str]
+    server: LiveServer, account: Account, operator_tokens: dict[tuple[str, str], str]
 ) -> None:
     requested = server.http.post(NS + "requestAccountDelete", headers=account.auth)
     assert (requested.status_code, requested.content) == (200, b"")
-    token = tokens[("delete_account", account.did)]
+    token = operator_tokens[("delete_account", account.did)]
     body = {"did": account.did, "password": account.password, "token": token}
 
     wrong = _post(server, "deleteAccount", {**body, "password": "not it"})

@@ -6,56 +6,34 @@ frame; a confirmed address can only be replaced with a token.
 
 from __future__ import annotations
 
-import logging
-import re
-from collections.abc import Iterator
-
-import pytest
-
 from tests.integration.conftest import Account, LiveServer, assert_xrpc_error, sdk_client
 
 NS = "/xrpc/com.atproto.server."
-TOKEN = re.compile(r"(confirm_email|update_email) token for (\S+) \(\S+\): (\S+) ")
-
-
-@pytest.fixture
-def tokens() -> Iterator[dict[tuple[str, str], str]]:
-    found: dict[tuple[str, str], str] = {}
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            match = TOKEN.search(record.getMessage())
-            if match:
-                found[(match.group(1), match.group(2))] = match.group(3)
-
-    handler = Collect()
-    logging.getLogger("quire.operator").addHandler(handler)
-    try:
-        yield found
-    finally:
-        logging.getLogger("quire.operator").removeHandler(handler)
 
 
 def _email(account: Account) -> str:
     return f"{account.handle}@example.com"
 
 
-def _confirm(server: LiveServer, account: Account, tokens: dict[tuple[str, str], str]) -> None:
+Tokens = dict[tuple[str, str], str]
+
+
+def _confirm(server: LiveServer, account: Account, operator_tokens: Tokens) -> None:
     sent = server.http.post(NS + "requestEmailConfirmation", headers=account.auth)
     assert (sent.status_code, sent.content) == (200, b"")
-    token = tokens[("confirm_email", account.did)]
+    token = operator_tokens[("confirm_email", account.did)]
     body = {"email": _email(account).upper(), "token": token}
     confirmed = server.http.post(NS + "confirmEmail", headers=account.auth, json=body)
     assert confirmed.status_code == 200, confirmed.text
 
 
 def test_confirming_the_email_shows_in_the_session(
-    server: LiveServer, account: Account, tokens: dict[tuple[str, str], str]
+    server: LiveServer, account: Account, operator_tokens: dict[tuple[str, str], str]
 ) -> None:
     client = sdk_client(server, account)
     assert client.com.atproto.server.get_session().email_confirmed is False
 
-    _confirm(server, account, tokens)
+    _confirm(server, account, operator_tokens)
 
     assert client.com.atproto.server.get_session().email_confirmed is True
     relogged = sdk_client(server, account)
@@ -63,10 +41,10 @@ def test_confirming_the_email_shows_in_the_session(
 
 
 def test_confirming_another_address_or_a_wrong_token_is_refused(
-    server: LiveServer, account: Account, tokens: dict[tuple[str, str], str]
+    server: LiveServer, account: Account, operator_tokens: dict[tuple[str, str], str]
 ) -> None:
     server.http.post(NS + "requestEmailConfirmation", headers=account.auth)
-    token = tokens[("confirm_email", account.did)]
+    token = operator_tokens[("confirm_email", account.did)]
     other = {"email": "someone@else.example", "token": token}
     assert_xrpc_error(
         server.http.post(NS + "confirmEmail", headers=account.auth, json=other), 400, "InvalidEmail"
@@ -92,15 +70,15 @@ def test_an_unconfirmed_address_changes_without_a_token_and_stays_off_the_fireho
 
 
 def test_a_confirmed_address_needs_a_token_to_change(
-    server: LiveServer, account: Account, tokens: dict[tuple[str, str], str]
+    server: LiveServer, account: Account, operator_tokens: dict[tuple[str, str], str]
 ) -> None:
-    _confirm(server, account, tokens)
+    _confirm(server, account, operator_tokens)
     asked = server.http.post(NS + "requestEmailUpdate", headers=account.auth)
     assert asked.json() == {"tokenRequired": True}
     bare = server.http.post(NS + "updateEmail", headers=account.auth, json={"email": "a@b.example"})
     assert_xrpc_error(bare, 400, "TokenRequired")
 
-    token = tokens[("update_email", account.did)]
+    token = operator_tokens[("update_email", account.did)]
     body = {"email": "moved@example.com", "token": token}
     assert server.http.post(NS + "updateEmail", headers=account.auth, json=body).status_code == 200
 
