@@ -105,10 +105,12 @@ class LiveServer:
         assert self.seq() == before, "a refused request moved the firehose seq"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A live server on a fresh data directory, shared by one test module."""
-    data_dir = tmp_path_factory.mktemp("pds")
+@contextmanager
+def live_server(data_dir: Path, **overrides: Any) -> Iterator[LiveServer]:
+    """The real app under uvicorn on a free loopback port, over `data_dir`.
+
+    `overrides` are `Settings` fields (an admin password, invites, an AppView...).
+    """
     port = free_port()
     settings = Settings(
         data_dir=data_dir,
@@ -118,6 +120,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         fast_password_hashing=True,
         plc_url=None,
         validate_output=True,  # every response of every test is checked against its lexicon
+        **overrides,
     )
     services = build_services(settings)
     try:
@@ -128,6 +131,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
             yield LiveServer(url, services, data_dir, http)
     finally:
         services.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A live server on a fresh data directory, shared by one test module."""
+    with live_server(tmp_path_factory.mktemp("pds")) as live:
+        yield live
 
 
 _OPERATOR_TOKEN = re.compile(r"(\w+) token for (\S+) \(\S+\): (\S+) ")
@@ -175,6 +185,15 @@ def assert_no_stack_trace(response: httpx.Response) -> None:
     text = response.text
     for leak in ("Traceback", 'File "', "/work/", '.py"', "site-packages"):
         assert leak not in text, text
+
+
+def app_password_auth(server: LiveServer, account: Account, name: str) -> dict[str, str]:
+    """Authorization headers of a session logged in with a new app password of `account`."""
+    secret = sdk_client(server, account).com.atproto.server.create_app_password({"name": name})
+    app = Client(base_url=server.xrpc)
+    app.login(account.handle, secret.password, fetch_bsky_profile=False)
+    assert app._session is not None
+    return {"authorization": f"Bearer {app._session.access_jwt}"}
 
 
 def sdk_client(server: LiveServer, account: Account) -> Client:

@@ -8,7 +8,12 @@ import pytest
 from atproto import Client
 from atproto_client.exceptions import UnauthorizedError
 
-from tests.integration.conftest import Account, LiveServer, assert_xrpc_error, sdk_client
+from tests.integration.conftest import (
+    Account,
+    LiveServer,
+    app_password_auth,
+    assert_xrpc_error,
+)
 
 NS = "/xrpc/com.atproto.server."
 
@@ -98,13 +103,6 @@ def test_deleting_an_account_needs_password_and_token_and_then_it_is_gone(
 def test_an_app_password_session_cannot_ask_to_delete_the_account(
     server: LiveServer, account: Account
 ) -> None:
-    owner = sdk_client(server, account)
-    secret = owner.com.atproto.server.create_app_password({"name": "app"}).password
-    app = Client(base_url=server.xrpc)
-    app.login(account.handle, secret, fetch_bsky_profile=False)
-    assert app._session is not None
-    response = server.http.post(
-        NS + "requestAccountDelete",
-        headers={"authorization": f"Bearer {app._session.access_jwt}"},
-    )
+    app_auth = app_password_auth(server, account, "app")
+    response = server.http.post(NS + "requestAccountDelete", headers=app_auth)
     assert_xrpc_error(response, 401, "InvalidToken")

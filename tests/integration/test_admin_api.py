@@ -11,11 +11,7 @@ import pytest
 from atproto import Client
 from atproto_client.exceptions import UnauthorizedError
 
-from entrypoints.asgi import build_app
-from entrypoints.bootstrap import build_services
-from entrypoints.config import Settings
-from tests.integration.conftest import PASSWORD, LiveServer, assert_xrpc_error
-from tests.integration.live_server import free_port, serve
+from tests.integration.conftest import PASSWORD, LiveServer, assert_xrpc_error, live_server
 
 ADMIN = "/xrpc/com.atproto.admin."
 SERVER = "/xrpc/com.atproto.server."
@@ -26,21 +22,11 @@ REPO_REF = "com.atproto.admin.defs#repoRef"
 @pytest.fixture(scope="module")
 def admin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, httpx.Client]]:
     """A server with an admin password; (its URL, a client sending admin credentials)."""
-    port = free_port()
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("admin-pds"), hostname="localhost", port=port,
-        handle_domains=(".test",), fast_password_hashing=True, plc_url=None,
-        admin_password=SECRET, validate_output=True,
-    )  # fmt: skip
-    services = build_services(settings)
-    try:
-        with (
-            serve(build_app(services), port) as url,
-            httpx.Client(base_url=url, auth=("admin", SECRET)) as http,
-        ):
-            yield url, http
-    finally:
-        services.close()
+    with (
+        live_server(tmp_path_factory.mktemp("admin-pds"), admin_password=SECRET) as live,
+        httpx.Client(base_url=live.url, auth=("admin", SECRET)) as http,
+    ):
+        yield live.url, http
 
 
 def _account(http: httpx.Client, name: str) -> dict[str, Any]:

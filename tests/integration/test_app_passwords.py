@@ -10,7 +10,13 @@ import pytest
 from atproto import Client, models
 from atproto_client.exceptions import BadRequestError, UnauthorizedError
 
-from tests.integration.conftest import Account, LiveServer, assert_xrpc_error, sdk_client
+from tests.integration.conftest import (
+    Account,
+    LiveServer,
+    app_password_auth,
+    assert_xrpc_error,
+    sdk_client,
+)
 
 SERVER = "/xrpc/com.atproto.server."
 POST = "app.bsky.feed.post"
@@ -44,15 +50,10 @@ def test_an_app_password_session_cannot_make_more_app_passwords(
     server: LiveServer, account: Account
 ) -> None:
     owner = sdk_client(server, account)
-    secret = owner.com.atproto.server.create_app_password({"name": "laptop"}).password
-    app = Client(base_url=server.xrpc)
-    app.login(account.handle, secret, fetch_bsky_profile=False)
-    assert app._session is not None
+    app_auth = app_password_auth(server, account, "laptop")
 
     response = server.http.post(
-        SERVER + "createAppPassword",
-        headers={"authorization": f"Bearer {app._session.access_jwt}"},
-        json={"name": "another"},
+        SERVER + "createAppPassword", headers=app_auth, json={"name": "another"}
     )
 
     assert_xrpc_error(response, 401, "InvalidToken")

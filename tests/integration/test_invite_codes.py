@@ -14,11 +14,7 @@ from sqlalchemy import create_engine
 
 from adapters.storage.sql_invite_codes import SqlInviteCodes
 from application.invite_codes import InviteCodes
-from entrypoints.asgi import build_app
-from entrypoints.bootstrap import build_services
-from entrypoints.config import Settings
-from tests.integration.conftest import PASSWORD, assert_xrpc_error
-from tests.integration.live_server import free_port, serve
+from tests.integration.conftest import PASSWORD, assert_xrpc_error, live_server
 from tests.integration.stores import pg_engine
 
 NS = "/xrpc/com.atproto.server."
@@ -70,18 +66,8 @@ def test_concurrent_claims_of_the_last_use_have_one_winner(store: SqlInviteCodes
 
 @pytest.fixture(scope="module")
 def invite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, httpx.Client]]:
-    port = free_port()
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("invite-pds"), hostname="localhost", port=port,
-        handle_domains=(".test",), fast_password_hashing=True, plc_url=None,
-        invite_required=True, validate_output=True,
-    )  # fmt: skip
-    services = build_services(settings)
-    try:
-        with serve(build_app(services), port) as url, httpx.Client(base_url=url) as http:
-            yield services, http
-    finally:
-        services.close()
+    with live_server(tmp_path_factory.mktemp("invite-pds"), invite_required=True) as live:
+        yield live.services, live.http
 
 
 def _create(http: httpx.Client, handle: str, **extra: str) -> httpx.Response:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from atproto import Client, models
+from atproto import models
 
-from tests.integration.conftest import Account, LiveServer, assert_xrpc_error, sdk_client
+from tests.integration.conftest import (
+    Account,
+    LiveServer,
+    app_password_auth,
+    assert_xrpc_error,
+    sdk_client,
+)
 
 NS = "/xrpc/app.bsky.actor."
 ADULT = {"$type": "app.bsky.actor.defs#adultContentPref", "enabled": False}
@@ -47,12 +53,7 @@ def test_an_app_password_session_neither_sees_nor_sets_personal_details(
 ) -> None:
     server.http.post(NS + "putPreferences", headers=account.auth,
                      json={"preferences": [ADULT, BIRTH]})  # fmt: skip
-    owner = sdk_client(server, account)
-    secret = owner.com.atproto.server.create_app_password({"name": "prefs"}).password
-    app = Client(base_url=server.xrpc)
-    app.login(account.handle, secret, fetch_bsky_profile=False)
-    assert app._session is not None
-    app_auth = {"authorization": f"Bearer {app._session.access_jwt}"}
+    app_auth = app_password_auth(server, account, "prefs")
 
     assert server.http.get(NS + "getPreferences", headers=app_auth).json()["preferences"] == [ADULT]
     refused = server.http.post(NS + "putPreferences", headers=app_auth,

@@ -16,10 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from entrypoints.asgi import build_app
-from entrypoints.bootstrap import Services, build_services
-from entrypoints.config import Settings
-from tests.integration.conftest import PASSWORD, assert_xrpc_error
+from entrypoints.bootstrap import Services
+from tests.integration.conftest import PASSWORD, assert_xrpc_error, live_server
 from tests.integration.live_server import free_port, serve
 
 
@@ -74,29 +72,22 @@ def proxied(
 ) -> Iterator[tuple[Upstream, httpx.Client, dict[str, str], str]]:
     """(upstream, PDS client, auth headers of an account, its DID)."""
     upstream = Upstream()
-    port = free_port()
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("proxy-pds"), hostname="localhost", port=port,
-        handle_domains=(".test",), fast_password_hashing=True, plc_url=None,
-        appview_url=f"http://localhost:{upstream.port}", appview_did=upstream.did,
-        allow_private_identity=True, validate_output=True,
-    )  # fmt: skip
-    services = build_services(settings)
-    upstream.services = services
-    try:
-        with (
-            serve(upstream.app(), upstream.port),
-            serve(build_app(services), port) as url,
-            httpx.Client(base_url=url, timeout=30) as http,
-        ):
-            created = http.post(
-                "/xrpc/com.atproto.server.createAccount",
-                json={"handle": "proxied.test", "password": PASSWORD},
-            ).json()
-            auth = {"authorization": f"Bearer {created['accessJwt']}"}
-            yield upstream, http, auth, created["did"]
-    finally:
-        services.close()
+    with (
+        serve(upstream.app(), upstream.port),
+        live_server(
+            tmp_path_factory.mktemp("proxy-pds"),
+            appview_url=f"http://localhost:{upstream.port}",
+            appview_did=upstream.did,
+            allow_private_identity=True,
+        ) as live,
+    ):
+        upstream.services = live.services
+        created = live.http.post(
+            "/xrpc/com.atproto.server.createAccount",
+            json={"handle": "proxied.test", "password": PASSWORD},
+        ).json()
+        auth = {"authorization": f"Bearer {created['accessJwt']}"}
+        yield upstream, live.http, auth, created["did"]
 
 
 def test_an_app_view_query_is_forwarded_with_a_service_token(
