@@ -1,8 +1,11 @@
 """Event store throughput: sequential commits, group commit with 8 writers, replay.
 
-Each figure is printed beside its floor, measured in the same run and the same database: a
-bare INSERT loop (one transaction per row) of rows the size of a commit event. Sequential and
-group-commit rates are medians of three alternating rounds on fresh accounts.
+Each figure is printed beside two floors measured in the same run on the same database server:
+a bare INSERT loop (one transaction per row) of rows the size of a commit event, and the
+commit-shaped floor of `bench/_commit_floor.py` (exactly the rows a single-record commit
+writes, with quire's statements, into a block index as large as the live one, and no Python
+domain work). Sequential and group-commit rates are medians of three alternating rounds on
+fresh accounts.
 
 Run: `.venv/bin/python -m bench.store [--postgres URL] [--commits N]`
 """
@@ -28,6 +31,7 @@ from application.audit.log_reader import iter_notifications
 from application.audit.replay import replay
 from application.repo_host.app import RepoHost
 from application.repo_host.group_commit import GroupCommitter
+from bench._commit_floor import CommitShape, postgres_commit_floor, sqlite_commit_floor
 from bench._timing import report
 from domain.crypto.k256 import K256Keypair
 from domain.repo.writes import RecordWrite
@@ -154,6 +158,16 @@ def run(name: str, store: Store, schema: str | None, commits: int, tmp: Path) ->
     report(
         f"{name}_floor_bare_insert", floor_inserts(store, schema, commits, event_bytes), "rows/s"
     )
+    shape = CommitShape.of_last_commit(host, store.views)
+    blocks = _block_count(store, schema)
+    if store.dialect == "sqlite":
+        floor = sqlite_commit_floor(str(tmp / "commit_floor.sqlite"), shape, blocks, commits)
+    else:
+        floor = postgres_commit_floor(
+            store.conninfo, f"{schema}_floor", shape, blocks, max(500, commits // 3)
+        )
+    report(f"{name}_floor_commit_rows", floor, "commits/s")
+    report(f"{name}_sequential_vs_commit_rows_floor", seq_rate / floor, "x")
     report(f"{name}_group_commit_8_writers", group, "commits/s")
     report(f"{name}_group_commit_vs_sequential", group / seq_rate, "x")
     for _ in iter_notifications(host):  # warm the caches, so neither variant pays for it
@@ -163,6 +177,12 @@ def run(name: str, store: Store, schema: str | None, commits: int, tmp: Path) ->
     report(f"{name}_replay_one_process", replay_rate(host, store, tmp, workers=1)[0], "events/s")
     report(f"{name}_replayed_events", events, "events")
     host.close()
+
+
+def _block_count(store: Store, schema: str | None) -> int:
+    with store.reads.cursor() as cur:
+        cur.execute(f"SELECT count(*) FROM {schema + '.' if schema else ''}repo_blocks")
+        return int(cur.fetchone()[0])
 
 
 def _rounded(rates: list[float]) -> list[int]:
@@ -192,6 +212,7 @@ def main() -> None:
         finally:
             with psycopg.connect(args.postgres, autocommit=True) as conn:
                 conn.execute(f"DROP SCHEMA {schema} CASCADE")
+                conn.execute(f"DROP SCHEMA IF EXISTS {schema}_floor CASCADE")
 
 
 if __name__ == "__main__":
