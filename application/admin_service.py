@@ -1,8 +1,8 @@
 """The operator's XRPC surface (`com.atproto.admin.*`, invite creation): what `pdsadmin` and
 moderation services call, over the same use cases as the `quire account` commands.
 
-Only account subjects are moderated here (takedowns of a whole repo); record and blob
-takedowns are refused with a clear error rather than silently ignored.
+Subjects are accounts (a takedown of a whole repo, an `#account` event), records and blobs
+(`application/content_takedowns.py`: an event with no frame, ADR 0012).
 """
 
 from __future__ import annotations
@@ -13,6 +13,13 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from application.account_admin import AccountAdmin
+from application.content_takedowns import (
+    REPO_BLOB_REF,
+    STRONG_REF,
+    ContentStatus,
+    ContentTakedowns,
+    ContentViews,
+)
 from application.identity_errors import IdentityRequestError
 from application.identity_service import IdentityService
 from application.invite_codes import OPERATOR, InviteCodes
@@ -24,12 +31,8 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 REPO_REF = "com.atproto.admin.defs#repoRef"
 
 
-class AdminViews(Protocol):
-    """The accounts view (`SqlViews`)."""
-
-    def get_account(self, did: str) -> AccountRow | None: ...
-
-    def get_account_by_handle(self, handle: str) -> AccountRow | None: ...
+class AdminViews(ContentViews, Protocol):
+    """The accounts, records and takedown views (`SqlViews`)."""
 
     def get_account_by_email(self, email: str) -> AccountRow | None: ...
 
@@ -66,6 +69,7 @@ class AdminService:
     ) -> None:
         self.host, self.admin, self.invites = host, admin, invites
         self.sessions, self.views, self.identity = sessions, views, identity
+        self.content = ContentTakedowns(host, views)
 
     def _row(self, identifier: str) -> AccountRow:
         if identifier.startswith("did:"):
@@ -85,6 +89,7 @@ class AdminService:
             "handle": row.handle,
             "indexedAt": _datetime(created),
             "invites": [_invite_json(code) for code in self.invites.for_account(row.did)],
+            "invitesDisabled": self.invites.account_invites_disabled(row.did),
         }
         if row.email is not None:
             info["email"] = row.email
@@ -107,14 +112,37 @@ class AdminService:
         row = self._row(did)
         return SubjectStatus(row.did, row.status in TAKEDOWN_STATUSES, row.status == "deactivated")
 
-    def update_subject_status(self, subject: Any, takedown: Any, deactivated: Any) -> SubjectStatus:
-        """Apply or lift a takedown (and deactivation) of an account subject."""
-        if type(subject) is not dict or subject.get("$type") != REPO_REF:
-            raise IdentityRequestError("Only account (repoRef) subjects are supported here")
-        row = self._row(str(subject.get("did", "")))
+    def record_status(self, uri: str) -> ContentStatus:
+        """Whether the record at `uri` is taken down (NotFound when there is no record)."""
+        return self.content.record_status(uri)
+
+    def blob_status(self, did: str, cid: str) -> ContentStatus:
+        """Whether `did`'s blob `cid` is taken down."""
+        return self.content.blob_status(did, cid)
+
+    def update_subject_status(
+        self, subject: Any, takedown: Any, deactivated: Any
+    ) -> SubjectStatus | ContentStatus:
+        """Apply or lift a takedown of an account, record or blob (and an account's
+        deactivation; records and blobs have none, as in the reference)."""
+        if type(subject) is not dict:
+            raise IdentityRequestError("Input/subject must be an object")
         for name, attr in (("takedown", takedown), ("deactivated", deactivated)):
             if attr is not None and not _is_status_attr(attr):
-                raise IdentityRequestError(f"Input/{name}/applied must be a boolean")
+                raise IdentityRequestError(
+                    f"Input/{name} must have a boolean applied and an optional string ref"
+                )
+        if takedown and takedown["applied"] and deactivated and not deactivated["applied"]:
+            raise IdentityRequestError("Cannot activate and takedown an account at the same time")
+        kind = subject.get("$type")
+        if kind in (STRONG_REF, REPO_BLOB_REF):
+            return self.content.update(subject, takedown)
+        if kind != REPO_REF:
+            raise IdentityRequestError(
+                f"Invalid subject ({str(kind)[:100]}): expected {REPO_REF}, {STRONG_REF} "
+                f"or {REPO_BLOB_REF}"
+            )
+        row = self._row(str(subject.get("did", "")))
         if takedown is not None:
             if takedown["applied"]:
                 self.admin.set_status_by_operator(row.did, "takendown")
@@ -179,7 +207,12 @@ class AdminService:
 
 
 def _is_status_attr(value: Any) -> bool:
-    return type(value) is dict and type(value.get("applied")) is bool
+    """`com.atproto.admin.defs#statusAttr`: a boolean `applied`, an optional string `ref`."""
+    return (
+        type(value) is dict
+        and type(value.get("applied")) is bool
+        and type(value.get("ref", "")) is str
+    )
 
 
 def _datetime(value: datetime) -> str:

@@ -5,7 +5,8 @@ and sniffed while it streams, recorded for the uploading account, and answered w
 the client then puts in a record. The reference serves a blob only once a record of the
 account has made it permanent; here that is "uploaded by the account and referenced by one of
 its current records". Instead of the reference's temp/permanent storage split, uploads that no
-record picked up within a grace period are collected.
+record picked up within a grace period are collected. A blob the operator took down is
+refused by getBlob as if it were missing (ADR 0012).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from application.ports.blob_index import BlobIndex, BlobUpload
 from application.ports.blob_store import DEFAULT_MAX_BLOB_SIZE, BlobStore
+from application.ports.takedown_views import TakedownViews
 from domain.blob_sniff import SNIFF_BYTES, choose_mime
 from domain.data.cid import CID
 
@@ -57,10 +59,24 @@ class MissingBlobsPage:
 class BlobService:
     """The blob use cases over a content-addressed `BlobStore` and a per-account `BlobIndex`."""
 
-    def __init__(self, store: BlobStore, index: BlobIndex, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: BlobStore,
+        index: BlobIndex,
+        clock: Clock,
+        *,
+        takedowns: TakedownViews | None = None,
+    ) -> None:
+        """`takedowns` is the takedown view the server serves under; None only where no
+        takedown can exist (tests of uploading and serving alone)."""
         self._store = store
         self._index = index
         self._clock = clock
+        self._takedowns = takedowns
+
+    def _taken_down(self, did: str, cid: CID) -> bool:
+        takedowns = self._takedowns
+        return takedowns is not None and takedowns.get_blob_takedown(did, cid) is not None
 
     def upload(
         self,
@@ -83,9 +99,13 @@ class BlobService:
         return {"$type": "blob", "ref": info.cid, "mimeType": stored.mime_type, "size": stored.size}
 
     def get(self, did: str, cid: CID) -> BlobContent:
-        """The blob `did` uploaded and still references from a record; BlobNotFound otherwise."""
+        """The blob `did` uploaded and still references from a record; BlobNotFound otherwise.
+
+        A blob the operator took down is not found either, exactly as a missing one, which is
+        how the reference answers for a blob whose `takedownRef` is set.
+        """
         upload = self._index.get(did, cid)
-        if upload is None or not self._index.referenced(did, cid):
+        if upload is None or not self._index.referenced(did, cid) or self._taken_down(did, cid):
             raise BlobNotFound()
         chunks = self._store.open(cid)
         if chunks is None:

@@ -108,3 +108,13 @@ class InviteCodes:
     def for_account(self, did: str) -> list[InviteCode]:
         """The codes made for `did`."""
         return self.store.list_for_account(did)
+
+    def set_account_invites_disabled(self, did: str, disabled: bool) -> None:
+        """The operator's `disable/enableAccountInvites`: a flag on the account, as in the
+        reference. The account's existing codes stay usable (`disableInviteCodes` is for
+        those), and an unknown DID is not an error (the reference updates no row)."""
+        self.store.set_account_disabled(did, disabled)
+
+    def account_invites_disabled(self, did: str) -> bool:
+        """`invitesDisabled` of the account's `admin.defs#accountView`."""
+        return self.store.account_disabled(did)

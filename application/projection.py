@@ -13,7 +13,15 @@ from typing import Any
 
 from application.repo_host.account_aggregate import Account
 from application.repo_host.repo_aggregate import Repo
-from application.views import AccountRow, BlobRefRow, RecordRow, RepoHeadRow, ViewChanges
+from application.views import (
+    AccountRow,
+    BlobRefRow,
+    BlobTakedownRow,
+    RecordRow,
+    RecordTakedownRow,
+    RepoHeadRow,
+    ViewChanges,
+)
 from domain.data import atjson, dag_cbor
 from domain.firehose import frames
 from domain.repo.car import car_bytes, split_slice
@@ -72,6 +80,9 @@ def _record_changes(
             out.blob_deletes.append((did, op.path))
         if op.cid is None:
             out.record_deletes.append((did, collection, rkey))
+            # The takedown belonged to the record, as the reference's `takedownRef` column
+            # does: a record created again at this path starts visible.
+            out.record_takedowns.append(RecordTakedownRow(did, collection, rkey, None))
             continue
         out.record_puts.append(RecordRow(did, collection, rkey, op.cid))
         data = blocks.get(op.cid.raw)
@@ -152,6 +163,17 @@ def _project_email(event: Account.Event) -> ViewChanges:
     return ViewChanges(account=row)
 
 
+def _project_record_takedown(event: Account.RecordTakedownChanged) -> ViewChanges:
+    """The takedown view only: moderation is this server's business, not the firehose's."""
+    row = RecordTakedownRow(event.originator_id, event.collection, event.rkey, event.ref)
+    return ViewChanges(record_takedowns=[row])
+
+
+def _project_blob_takedown(event: Account.BlobTakedownChanged) -> ViewChanges:
+    """The takedown view only, as for records."""
+    return ViewChanges(blob_takedowns=[BlobTakedownRow(event.originator_id, event.cid, event.ref)])
+
+
 _HANDLERS: dict[type, Callable[[Any], ViewChanges]] = {
     Repo.Created: _project_created,
     Repo.Committed: _project_committed,
@@ -162,4 +184,6 @@ _HANDLERS: dict[type, Callable[[Any], ViewChanges]] = {
     Account.SigningKeyRotated: _project_account,
     Account.StatusChanged: _project_account,
     Account.EmailChanged: _project_email,
+    Account.RecordTakedownChanged: _project_record_takedown,
+    Account.BlobTakedownChanged: _project_blob_takedown,
 }

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from application.ports.block_store import BlockStore
 from application.ports.repo_views import RepoViews
+from application.ports.takedown_views import TakedownViews
 from application.views import AccountRow, RepoHeadRow
 from domain.data import dag_cbor
 from domain.data.cid import CID
@@ -30,10 +31,14 @@ class StoredRecord:
         return f"at://{self.did}/{self.collection}/{self.rkey}"
 
 
+class ReaderViews(RepoViews, TakedownViews, Protocol):
+    """The views record reads need: records and accounts, and which records are taken down."""
+
+
 class RepoReader:
     """Answers record and repo queries from the views (never from the log directly)."""
 
-    def __init__(self, views: RepoViews, blocks: BlockStore) -> None:
+    def __init__(self, views: ReaderViews, blocks: BlockStore) -> None:
         self.views = views
         self.blocks = blocks
 
@@ -59,9 +64,16 @@ class RepoReader:
     def get_record(
         self, did: str, collection: str, rkey: str, cid: CID | None = None
     ) -> StoredRecord:
-        """A current record, optionally only if it has `cid` (RecordNotFound otherwise)."""
+        """A current record, optionally only if it has `cid` (RecordNotFound otherwise).
+
+        A taken-down record is not found, exactly as a missing one (the reference's answer).
+        """
         current = self.views.get_record_cid(did, collection, rkey)
-        if current is None or (cid is not None and cid != current):
+        if (
+            current is None
+            or (cid is not None and cid != current)
+            or self.views.get_record_takedown(did, collection, rkey) is not None
+        ):
             raise RecordNotFound(f"Could not locate record: at://{did}/{collection}/{rkey}")
         data = self.blocks.get_block(current)
         if data is None:
@@ -71,7 +83,10 @@ class RepoReader:
     def list_records(
         self, did: str, collection: str, *, limit: int, cursor: str | None, reverse: bool
     ) -> tuple[list[StoredRecord], str | None]:
-        """A page of records and the cursor for the next page (None at the end)."""
+        """A page of records and the cursor for the next page (None at the end).
+
+        The views leave taken-down records out, so pages stay full around them.
+        """
         rows = self.views.list_records(did, collection, limit=limit, cursor=cursor, reverse=reverse)
         datas = self.blocks.get_blocks(cid for _, cid in rows)
         records = [

@@ -2,7 +2,8 @@
 
 Clients send everything to their PDS. For a method the PDS does not implement, the
 `atproto-proxy: <did>#<service>` header names where it should go (the AppView, the chat
-service, a labeler); without the header, `app.bsky.*` goes to the configured AppView. The PDS
+service, a labeler); without the header, `app.bsky.*` goes to the configured AppView and
+`com.atproto.moderation.createReport` to the configured report service. The PDS
 resolves the service's DID document, finds the endpoint, and forwards the call with a
 service token of the account's (`iss` the account, `aud` the service, `lxm` the method), so
 the service knows who asks without ever seeing the account's session.
@@ -42,13 +43,24 @@ class ProxyTarget:
     configured: bool
 
 
+CREATE_REPORT = "com.atproto.moderation.createReport"
+"""Goes to the configured report (moderation) service by default, as in the reference."""
+
+
 @dataclass(frozen=True, slots=True)
 class DefaultService:
-    """A service the operator configured for a method namespace (e.g. the AppView)."""
+    """A service the operator configured for a method namespace (`prefix` ends with a dot,
+    e.g. `app.bsky.` for the AppView) or for one method (`prefix` is its NSID)."""
 
     prefix: str
     did: str
     origin: str
+
+    def serves(self, nsid: str) -> bool:
+        """Is this the default target of `nsid`?"""
+        if self.prefix.endswith("."):
+            return nsid.startswith(self.prefix)
+        return nsid == self.prefix
 
 
 class ServiceProxy:
@@ -67,7 +79,7 @@ class ServiceProxy:
         if header:
             return self._named(header.strip())
         for default in self.defaults:
-            if nsid.startswith(default.prefix):
+            if default.serves(nsid):
                 return ProxyTarget(default.did, default.origin.rstrip("/"), configured=True)
         return None
 

@@ -2,8 +2,9 @@
 
 Within one batch only the last state of each row matters (the views are upserted
 projections), so changes are folded per key: the final record CID or deletion, the final blob
-references of each record, the last head and account row per DID. A page of a thousand
-replayed events, or a group commit of many DIDs, then costs one statement per table.
+references of each record, the last head and account row per DID, the final takedown (or its
+absence) of each record and blob. A page of a thousand replayed events, or a group commit of
+many DIDs, then costs one statement per table.
 
 Rows hold only bytes, str and int, so a batch built in a worker process crosses back to the
 writer as cheaply as pickle can move bytes (see `application/audit/parallel_projection.py`).
@@ -23,7 +24,16 @@ RecordKey = tuple[str, str, str]
 class ViewBatch:
     """Folded view rows of a sequence of events, in the order they must be applied."""
 
-    __slots__ = ("accounts", "blob_refs", "blocks", "heads", "records", "seq_events")
+    __slots__ = (
+        "accounts",
+        "blob_refs",
+        "blob_takedowns",
+        "blocks",
+        "heads",
+        "record_takedowns",
+        "records",
+        "seq_events",
+    )
 
     def __init__(self) -> None:
         self.blocks: dict[bytes, bytes] = {}
@@ -31,6 +41,8 @@ class ViewBatch:
         self.blob_refs: dict[tuple[str, str], list[bytes]] = {}
         self.heads: dict[str, dict[str, Any]] = {}
         self.accounts: dict[str, dict[str, Any]] = {}
+        self.record_takedowns: dict[RecordKey, str | None] = {}
+        self.blob_takedowns: dict[tuple[str, bytes], str | None] = {}
         self.seq_events: list[dict[str, Any]] = []
 
     @staticmethod
@@ -54,6 +66,10 @@ class ViewBatch:
             records[(r.did, r.collection, r.rkey)] = r.cid.raw
         for b in change.blob_puts:
             self.blob_refs.setdefault((b.did, b.record_path), []).append(b.cid.raw)
+        for t in change.record_takedowns:
+            self.record_takedowns[(t.did, t.collection, t.rkey)] = t.ref
+        for bt in change.blob_takedowns:
+            self.blob_takedowns[(bt.did, bt.cid.raw)] = bt.ref
         if change.head is not None:
             h = change.head
             self.heads[h.did] = {

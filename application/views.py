@@ -54,6 +54,26 @@ class BlobRefRow:
     record_path: str
 
 
+@dataclass(frozen=True, slots=True)
+class RecordTakedownRow:
+    """A record's moderation takedown: `ref` applies it, None removes the row (lifted, or the
+    record was deleted)."""
+
+    did: str
+    collection: str
+    rkey: str
+    ref: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BlobTakedownRow:
+    """A blob's moderation takedown for one account: `ref` applies it, None lifts it."""
+
+    did: str
+    cid: CID
+    ref: str | None
+
+
 FrameRenderer = Callable[[int], bytes]
 """Given the event's seq, return the pre-encoded firehose frame (header + body bytes)."""
 
@@ -67,6 +87,8 @@ class ViewChanges:
     record_deletes: list[tuple[str, str, str]] = field(default_factory=list)
     blob_puts: list[BlobRefRow] = field(default_factory=list)
     blob_deletes: list[tuple[str, str]] = field(default_factory=list)  # (did, record_path)
+    record_takedowns: list[RecordTakedownRow] = field(default_factory=list)
+    blob_takedowns: list[BlobTakedownRow] = field(default_factory=list)
     head: RepoHeadRow | None = None
     account: AccountRow | None = None
     frame_kind: str | None = None  # "#commit", "#sync", "#identity", "#account"

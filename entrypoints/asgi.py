@@ -18,6 +18,7 @@ from adapters.http.account_admin_routes import AccountAdminRoutes
 from adapters.http.account_recovery_routes import AccountRecoveryRoutes
 from adapters.http.account_routes import AccountRoutes
 from adapters.http.admin_auth import AdminAuth
+from adapters.http.admin_moderation_routes import AdminModerationRoutes
 from adapters.http.admin_routes import AdminRoutes
 from adapters.http.auth import BearerAuth
 from adapters.http.blob_routes import BlobRoutes
@@ -36,6 +37,7 @@ from adapters.http.rate_limit import (
     RateLimitedCommitter,
 )
 from adapters.http.repo_routes import RepoRoutes
+from adapters.http.report_routes import ReportRoutes
 from adapters.http.server_routes import ServerDescription, server_routes
 from adapters.http.service_auth_routes import ServiceAuthRoutes
 from adapters.http.sync_routes import SyncRoutes
@@ -115,6 +117,8 @@ def build_app(services: Services) -> Starlette:
         committer = RateLimitedCommitter(
             committer, AccountWriteLimiter(Limit(5000, 3600), Limit(35000, 86400))
         )
+    proxy = _proxy_routes(services, auth)
+    admin_auth = AdminAuth(settings.admin_password)
     routes: list[BaseRoute] = [
         *server_routes(description),
         *AccountRoutes(
@@ -137,7 +141,11 @@ def build_app(services: Services) -> Starlette:
         *EmailRoutes(services.extras["email"], auth).routes(),
         *PreferenceRoutes(services.extras["preferences"], auth).routes(),
         *TempRoutes(services.accounts, auth).routes(),
-        *AdminRoutes(services.extras["admin"], AdminAuth(settings.admin_password)).routes(),
+        *AdminRoutes(services.extras["admin"], admin_auth).routes(),
+        *AdminModerationRoutes(
+            services.extras["admin_email"], services.extras["invites"], admin_auth
+        ).routes(),
+        *ReportRoutes(proxy, auth).routes(),
         *AccountAdminRoutes(
             services.extras["account_admin"], auth, services.accounts.reserve_signing_key
         ).routes(),
@@ -156,7 +164,7 @@ def build_app(services: Services) -> Starlette:
         middleware.append(
             Middleware(XrpcOutputCheckMiddleware, catalog=default_catalog(), served=served)
         )
-    routes.extend(_proxy_routes(services, auth).routes())  # the catch-all comes last
+    routes.extend(proxy.routes())  # the catch-all comes last
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -174,12 +182,15 @@ def build_app(services: Services) -> Starlette:
                 await listener.stop()
             await services.hub.stop()
 
-    return Starlette(
+    app = Starlette(
         routes=routes,
         lifespan=lifespan,
         middleware=middleware,
         exception_handlers={XrpcError: handle_xrpc_error, Exception: handle_unexpected},
     )
+    # Bounded reads run on the loop against embedded SQLite (`adapters/http/xrpc.py:read`).
+    app.state.inline_reads = services.store.dialect == "sqlite"
+    return app
 
 
 def create_app(settings: Settings) -> Any:

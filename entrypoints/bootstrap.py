@@ -13,6 +13,7 @@ from adapters.blob.disk_blob_store import DiskBlobStore
 from adapters.http.relay_notifier import HttpRelayNotifier
 from adapters.identity.resolver import Resolver, ResolverConfig
 from adapters.lexicon_files import default_catalog
+from adapters.mail.log_mailer import LogMailer
 from adapters.security.argon2_hasher import FAST_FOR_TESTS, OWASP, Argon2Hasher
 from adapters.security.jwt_hs256 import HS256Signer
 from adapters.storage.account_lookup import ViewAccountLookup
@@ -28,6 +29,7 @@ from adapters.storage.sql_views import SqlViews
 from adapters.storage.store import Store, postgres_store, sqlite_store
 from application.account_recovery import AccountRecovery
 from application.accounts import AccountService
+from application.admin_email import AdminEmail
 from application.admin_service import AdminService
 from application.blobs import BlobService
 from application.crawlers import Crawlers
@@ -44,7 +46,7 @@ from application.repo_host.app import RepoHost
 from application.repo_host.group_commit import GroupCommitter
 from application.repo_reads import RepoReader
 from application.service_auth import ServiceAuth
-from application.service_proxy import DefaultService, ServiceProxy
+from application.service_proxy import CREATE_REPORT, DefaultService, ServiceProxy
 from application.sessions import SessionService
 from domain.crypto.k256 import K256Keypair
 from domain.data.tid import TidClock
@@ -172,9 +174,13 @@ def build_container(settings: Settings) -> punq.Container:
     extras["admin"] = AdminService(
         host, extras["account_admin"], invites, sessions, store.views, extras["identity"]
     )
+    extras["admin_email"] = AdminEmail(store.views, LogMailer())
     defaults: tuple[DefaultService, ...] = ()
     if settings.appview_url and settings.appview_did:
         defaults = (DefaultService("app.bsky.", settings.appview_did, settings.appview_url),)
+    if settings.report_service_url and settings.report_service_did:
+        report = settings.report_service_did, settings.report_service_url
+        defaults += (DefaultService(CREATE_REPORT, *report),)
     extras["proxy"] = ServiceProxy(resolver, extras["service_auth"], defaults)
     extras["preferences"] = Preferences(SqlPreferences(engine))
     container.register(FirehoseHub, instance=hub)
@@ -183,7 +189,12 @@ def build_container(settings: Settings) -> punq.Container:
     # network, so its commits go through the writer thread and never stall the loop.
     on_loop = store.dialect == "sqlite"
     container.register(GroupCommitter, instance=GroupCommitter(host, on_loop=on_loop))
-    blobs = BlobService(DiskBlobStore(settings.data_dir / "blobs"), SqlBlobIndex(engine), time.time)
+    blobs = BlobService(
+        DiskBlobStore(settings.data_dir / "blobs"),
+        SqlBlobIndex(engine),
+        time.time,
+        takedowns=store.views,
+    )
     container.register(BlobService, instance=blobs)
     container.register(RepoReader, instance=RepoReader(store.views, store.views))
     exporter = RepoExporter(store.views, store.views, cache=car_cache(settings))

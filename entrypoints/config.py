@@ -46,6 +46,13 @@ class Settings:
     appview_url: str | None = field(default_factory=lambda: os.environ.get("QUIRE_APPVIEW_URL"))
     appview_did: str | None = field(default_factory=lambda: os.environ.get("QUIRE_APPVIEW_DID"))
     """Where `app.bsky.*` calls go without an `atproto-proxy` header (both, or neither)."""
+    report_service_url: str | None = field(
+        default_factory=lambda: os.environ.get("QUIRE_REPORT_SERVICE_URL")
+    )
+    report_service_did: str | None = field(
+        default_factory=lambda: os.environ.get("QUIRE_REPORT_SERVICE_DID")
+    )
+    """Where `createReport` goes without an `atproto-proxy` header (both, or neither)."""
     admin_password: str | None = field(
         default_factory=lambda: os.environ.get("QUIRE_ADMIN_PASSWORD") or None
     )

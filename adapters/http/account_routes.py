@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.http.auth import BearerAuth
-from adapters.http.xrpc import call, json_body, ok, optional_text_field, text_field
+from adapters.http.xrpc import call, json_body, ok, optional_text_field, read, text_field
 from adapters.http.xrpc_errors import invalid_request
 from application.accounts import AccountService, session_json
 from application.sessions import SessionService
@@ -69,7 +69,7 @@ class AccountRoutes:
 
     async def get_session(self, request: Request) -> JSONResponse:
         did = self.auth.require(request)
-        info = await call(self.sessions.get_session, did)
+        info = await read(request, self.sessions.get_session, did)
         return await self._with_doc(info)
 
     async def delete_session(self, request: Request) -> Response:

@@ -1,4 +1,5 @@
-"""The operator's XRPC methods: `com.atproto.admin.*` for accounts, and invite creation.
+"""The operator's XRPC methods: `com.atproto.admin.*` for accounts (and the takedowns of
+records and blobs), and invite creation.
 
 All behind `AdminAuth`; parameters and inputs are checked against their lexicons first.
 """
@@ -47,9 +48,20 @@ class AdminRoutes:
     async def get_subject_status(self, request: Request) -> JSONResponse:
         self.auth.require(request)
         did = param(request, "did", required=False)
-        if did is None:
-            raise invalid_request("Only account subjects (did) are supported here")
-        return ok((await call(self.service.subject_status, did)).to_json())
+        uri = param(request, "uri", required=False)
+        blob = param(request, "blob", required=False)
+        # The reference's order: a blob (which needs its account's did), a record, an account.
+        if blob:
+            if not did:
+                raise invalid_request("Must provide a did to request blob state")
+            status = await call(self.service.blob_status, did, blob)
+        elif uri:
+            status = await call(self.service.record_status, uri)
+        elif did:
+            status = await call(self.service.subject_status, did)
+        else:
+            raise invalid_request("No provided subject")
+        return ok(status.to_json())
 
     async def update_subject_status(self, request: Request) -> JSONResponse:
         self.auth.require(request)

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from adapters.http.auth import BearerAuth
-from adapters.http.xrpc import call, int_param, ok, param
+from adapters.http.xrpc import call, int_param, ok, param, read
 from adapters.http.xrpc_errors import XrpcError, invalid_request
 from application.blobs import BlobService
 from application.ports.blob_store import DEFAULT_MAX_BLOB_SIZE
@@ -99,7 +99,7 @@ class BlobRoutes:
         except InvalidCid as exc:
             raise invalid_request("cid must be a CID") from exc
         if self.check_repo is not None:
-            await call(self.check_repo, did)
+            await read(request, self.check_repo, did)
         content = await call(self.blobs.get, did, cid)
         headers = {
             "content-type": content.mime_type or OCTET_STREAM,

@@ -1,7 +1,7 @@
 """`com.atproto.server.getAccountInviteCodes`: an account's own invite codes and their uses.
 
-Codes are made by the operator (`quire invite create`); the admin-only `createInviteCode(s)`
-endpoints are not served (there is no admin password over HTTP here).
+Codes are made by the operator: `quire account invite`, or the admin-only
+`com.atproto.server.createInviteCode(s)` (`adapters/http/admin_routes.py`).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapters.http.auth import BearerAuth
-from adapters.http.xrpc import call, json_body, ok
+from adapters.http.xrpc import call, json_body, ok, read
 from application.preferences import Preferences
 from application.sessions import ACCESS_SCOPE
 
@@ -24,7 +24,7 @@ class PreferenceRoutes:
     async def get(self, request: Request) -> JSONResponse:
         context = self.auth.context(request)
         full = context.scope == ACCESS_SCOPE
-        prefs = await call(self.preferences.get, context.did, full_access=full)
+        prefs = await read(request, self.preferences.get, context.did, full_access=full)
         return ok({"preferences": prefs})
 
     async def put(self, request: Request) -> Response:

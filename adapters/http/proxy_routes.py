@@ -21,7 +21,7 @@ from adapters.http.auth import BearerAuth
 from adapters.http.xrpc import call
 from adapters.http.xrpc_errors import XrpcError, error_response
 from application.service_proxy import ProxyTarget, ServiceProxy
-from application.sessions import APP_PASS_SCOPE
+from application.sessions import APP_PASS_SCOPE, AuthContext
 from domain.syntax import is_valid_nsid
 
 MAX_BODY = 10 * 1024 * 1024
@@ -51,17 +51,39 @@ class ProxyRoutes:
     async def handle(self, request: Request) -> Response:
         nsid = request.path_params["method"]
         header = request.headers.get("atproto-proxy")
-        target = await call(self.proxy.target, nsid, header) if is_valid_nsid(nsid) else None
+        target = await self.target(nsid, header) if is_valid_nsid(nsid) else None
         if target is None:
-            return error_response(501, "MethodNotImplemented", f"Method not implemented: {nsid}")
+            return not_implemented(nsid)
         context = self.auth.context(request)
+        return await self.forward(request, nsid, target, context, await _body(request))
+
+    async def target(self, nsid: str, header: str | None) -> ProxyTarget | None:
+        """Where a call to `nsid` goes (the `atproto-proxy` header, else a default), or None."""
+        return await call(self.proxy.target, nsid, header)
+
+    async def forward(
+        self,
+        request: Request,
+        nsid: str,
+        target: ProxyTarget,
+        context: AuthContext,
+        body: bytes,
+        *,
+        content_type: str | None = None,
+    ) -> Response:
+        """Send the call to `target` as `context`'s account and answer with its response.
+
+        `body` is what to forward (a handler that already parsed the request passes it
+        re-encoded, with its `content_type`).
+        """
         token = await call(
             self.proxy.token, context.did, target, nsid,
             app_password=context.scope == APP_PASS_SCOPE,
         )  # fmt: skip
-        body = await _body(request)
         headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS
                    if name in request.headers}  # fmt: skip
+        if content_type is not None:
+            headers["content-type"] = content_type
         headers["authorization"] = f"Bearer {token}"
         url = f"{target.origin}/xrpc/{nsid}"
         query = request.url.query
@@ -95,6 +117,11 @@ class ProxyRoutes:
     def routes(self) -> list[Route]:
         """The catch-all route; it must come after every served method."""
         return [Route("/xrpc/{method}", self.handle, methods=["GET", "POST"])]
+
+
+def not_implemented(nsid: str) -> Response:
+    """The answer for a method with nowhere to go."""
+    return error_response(501, "MethodNotImplemented", f"Method not implemented: {nsid}")
 
 
 async def _body(request: Request) -> bytes:

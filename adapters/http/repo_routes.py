@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from adapters.http.auth import BearerAuth
 from adapters.http.error_mapping import to_xrpc
-from adapters.http.xrpc import bool_param, call, data_model, int_param, json_body, ok, param
+from adapters.http.xrpc import bool_param, data_model, int_param, json_body, ok, param, read
 from adapters.http.xrpc_errors import XrpcError, invalid_request
 from application.ports.record_validator import InvalidRecord, RecordValidator
 from application.repo_host.app import RepoHost
@@ -224,27 +224,28 @@ class RepoRoutes:
         return ok({"commit": _commit_meta(commit), "results": results})
 
     async def get_record(self, request: Request) -> JSONResponse:
-        account = await call(self.reader.resolve_repo, _repo(param(request, "repo")))
+        account = await read(request, self.reader.resolve_repo, _repo(param(request, "repo")))
         collection, rkey = param(request, "collection") or "", param(request, "rkey") or ""
         if not is_valid_nsid(collection):
             raise invalid_request(f"Invalid collection: {collection}")
         if not is_valid_record_key(rkey):
             raise invalid_request(f"Invalid record key: {rkey}")
         cid = _cid(param(request, "cid", required=False), "cid")
-        record = await call(self.reader.get_record, account.did, collection, rkey, cid)
+        record = await read(request, self.reader.get_record, account.did, collection, rkey, cid)
         return ok(
             {"uri": record.uri, "cid": str(record.cid), "value": atjson.to_json(record.value)}
         )
 
     async def list_records(self, request: Request) -> JSONResponse:
-        account = await call(self.reader.resolve_repo, _repo(param(request, "repo")))
+        account = await read(request, self.reader.resolve_repo, _repo(param(request, "repo")))
         collection = param(request, "collection") or ""
         if not is_valid_nsid(collection):
             raise invalid_request(f"Invalid collection: {collection}")
         limit = int_param(request, "limit", 50, 1, 100)
         cursor = param(request, "cursor", required=False)
         reverse = bool_param(request, "reverse")
-        records, next_cursor = await call(
+        records, next_cursor = await read(
+            request,
             self.reader.list_records, account.did, collection,
             limit=limit, cursor=cursor, reverse=reverse,
         )  # fmt: skip
@@ -258,8 +259,8 @@ class RepoRoutes:
         return ok(out)
 
     async def describe_repo(self, request: Request) -> JSONResponse:
-        account = await call(self.reader.resolve_repo, _repo(param(request, "repo")))
-        collections = await call(self.reader.views.list_collections, account.did)
+        account = await read(request, self.reader.resolve_repo, _repo(param(request, "repo")))
+        collections = await read(request, self.reader.views.list_collections, account.did)
         return ok(
             {
                 "handle": account.handle,

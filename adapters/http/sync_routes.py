@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from adapters.http.xrpc import call, int_param, ok, param
+from adapters.http.xrpc import call, int_param, ok, param, read
 from adapters.http.xrpc_errors import XrpcError, invalid_request
 from application.repo_export import RepoExporter
 from application.repo_reads import RepoReader
@@ -49,16 +49,16 @@ class SyncRoutes:
 
     async def get_latest_commit(self, request: Request) -> JSONResponse:
         did = _did_param(request)
-        await call(self.check_hosted, did)
-        head = await call(self.reader.head, did)
+        await read(request, self.check_hosted, did)
+        head = await read(request, self.reader.head, did)
         return ok({"cid": str(head.commit), "rev": head.rev})
 
     async def get_head(self, request: Request) -> JSONResponse:
         """Deprecated `getHead`, still asked by older relays and tools: the commit CID."""
         did = _did_param(request)
         try:
-            await call(self.check_hosted, did)
-            head = await call(self.reader.head, did)
+            await read(request, self.check_hosted, did)
+            head = await read(request, self.reader.head, did)
         except XrpcError as exc:
             if exc.error != "RepoNotFound":
                 raise
@@ -79,7 +79,7 @@ class SyncRoutes:
     async def list_repos(self, request: Request) -> JSONResponse:
         limit = int_param(request, "limit", 500, 1, 1000)
         cursor = param(request, "cursor", required=False)
-        heads = await call(self.reader.views.list_heads, cursor, limit)
+        heads = await read(request, self.reader.views.list_heads, cursor, limit)
         repos = []
         for head in heads:
             account = self.reader.views.get_account(head.did)
@@ -111,7 +111,7 @@ class SyncRoutes:
 
     async def get_blocks(self, request: Request) -> Response:
         did = _did_param(request)
-        await call(self.check_hosted, did)
+        await read(request, self.check_hosted, did)
         try:
             cids = [CID.parse(text) for text in request.query_params.getlist("cids")]
         except InvalidCid as exc:
@@ -132,20 +132,20 @@ class SyncRoutes:
         collection, rkey = param(request, "collection") or "", param(request, "rkey") or ""
         if not is_valid_nsid(collection) or not is_valid_record_key(rkey):
             raise invalid_request("Invalid collection or record key")
-        await call(self.check_hosted, did)
-        data = await call(self.exporter.record_proof, did, collection, rkey)
+        await read(request, self.check_hosted, did)
+        data = await read(request, self.exporter.record_proof, did, collection, rkey)
         return Response(data, media_type=CAR_TYPE)
 
     async def list_blobs(self, request: Request) -> JSONResponse:
         did = _did_param(request)
-        await call(self.check_hosted, did)
+        await read(request, self.check_hosted, did)
         limit = int_param(request, "limit", 500, 1, 1000)
         cursor = param(request, "cursor", required=False)
         try:
             after = CID.parse(cursor).raw if cursor else b""
         except InvalidCid as exc:
             raise invalid_request("cursor must be a CID") from exc
-        cids = await call(self.reader.views.list_blobs, did, after, limit)
+        cids = await read(request, self.reader.views.list_blobs, did, after, limit)
         body: dict[str, Any] = {"cids": [str(cid) for cid in cids]}
         if len(cids) == limit:
             body["cursor"] = str(cids[-1])

@@ -76,6 +76,30 @@ record_blobs = Table(
 )
 Index("record_blobs_by_cid", record_blobs.c.did, record_blobs.c.cid)
 
+# Moderation takedowns (ADR 0012): a row is an applied takedown with its reference; lifting
+# one deletes the row. Records are keyed by path (the reference keys them by URI), blobs by
+# account and CID (the reference keeps one blob table per account).
+record_takedowns = Table(
+    "record_takedowns",
+    metadata,
+    Column("did", Key, nullable=False),
+    Column("collection", Key, nullable=False),
+    Column("rkey", Key, nullable=False),
+    Column("ref", Text, nullable=False),
+    PrimaryKeyConstraint("did", "collection", "rkey"),
+    sqlite_with_rowid=False,
+)
+
+blob_takedowns = Table(
+    "blob_takedowns",
+    metadata,
+    Column("did", Key, nullable=False),
+    Column("cid", LargeBinary, nullable=False),
+    Column("ref", Text, nullable=False),
+    PrimaryKeyConstraint("did", "cid"),
+    sqlite_with_rowid=False,
+)
+
 seq_events = Table(
     "seq_events",
     metadata,
@@ -88,4 +112,13 @@ seq_events = Table(
 
 Index("seq_events_by_time", seq_events.c.time)
 
-VIEW_TABLES = (blocks, records, repo_heads, accounts, record_blobs, seq_events)
+VIEW_TABLES = (
+    blocks,
+    records,
+    repo_heads,
+    accounts,
+    record_blobs,
+    record_takedowns,
+    blob_takedowns,
+    seq_events,
+)

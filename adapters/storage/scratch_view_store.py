@@ -3,7 +3,9 @@
 Worker processes each write the order-free views (blocks, seq rows) into a shard file of
 their own, unindexed, so block inserts run in parallel and append instead of descending a
 B-tree; `finish` then folds the shards into the main file in key order, in C. The ordered
-views (records, heads, accounts, blob references) are written by the caller, page by page.
+views (records, heads, accounts, blob references, record and blob takedowns) are written by
+the caller, page by page, with the live store's own `ViewWriter`, so every view table in
+`schema.VIEW_TABLES` is rebuilt and then digested.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""`InviteStore` over SQLAlchemy Core: codes with a use counter, and one row per use.
+"""`InviteStore` over SQLAlchemy Core: codes with a use counter, one row per use, and the
+accounts whose invites the operator disabled.
 
 A claim is a conditional `UPDATE ... SET used = used + 1 WHERE used < available`: the
 database decides which of two concurrent sign-ups gets a code's last use.
@@ -24,6 +25,8 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
 from application.ports.invite_codes import InviteCode, InviteUse
@@ -52,15 +55,22 @@ invite_code_uses = Table(
     PrimaryKeyConstraint("code", "used_by"),
 )
 
+invite_disabled_accounts = Table(  # a row per account whose invites the operator disabled
+    "invite_disabled_accounts",
+    invite_metadata,
+    Column("did", Text, primary_key=True),
+)
+
 
 class SqlInviteCodes:
-    """Invite codes and their uses in two small tables."""
+    """Invite codes, their uses, and the accounts with invites disabled, in small tables."""
 
     def __init__(self, engine: Engine) -> None:
         if engine.dialect.name not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported database: {engine.dialect.name}")
         self.engine = engine
         invite_metadata.create_all(engine)
+        self._insert: Any = sqlite_insert if engine.dialect.name == "sqlite" else pg_insert
 
     def add(
         self, codes: list[str], available: int, for_account: str, created_by: str, created_at: str
@@ -138,6 +148,25 @@ class SqlInviteCodes:
         return self._with_uses(
             select(invite_codes).where(c.for_account == did).order_by(c.created_at, c.code)
         )
+
+    def set_account_disabled(self, did: str, disabled: bool) -> None:
+        """Add or remove `did`'s row; setting the flag twice is not an error."""
+        d = invite_disabled_accounts.c
+        with self.engine.begin() as conn:
+            if disabled:
+                conn.execute(
+                    self._insert(invite_disabled_accounts)
+                    .values(did=did)
+                    .on_conflict_do_nothing(index_elements=["did"])
+                )
+            else:
+                conn.execute(delete(invite_disabled_accounts).where(d.did == did))
+
+    def account_disabled(self, did: str) -> bool:
+        """Is there a row for `did`?"""
+        d = invite_disabled_accounts.c
+        with self.engine.connect() as conn:
+            return conn.execute(select(d.did).where(d.did == did)).first() is not None
 
     def _with_uses(self, query: Any) -> list[InviteCode]:
         u = invite_code_uses.c

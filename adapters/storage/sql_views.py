@@ -107,10 +107,27 @@ class SqlViews:
         row = self._one("record", (did, collection, rkey))
         return CID(bytes(row[0])) if row else None
 
+    def get_record_takedown(self, did: str, collection: str, rkey: str) -> str | None:
+        """The reference of the takedown applied to a record, or None."""
+        row = self._one("record_takedown", (did, collection, rkey))
+        return str(row[0]) if row else None
+
+    def get_blob_takedown(self, did: str, cid: CID) -> str | None:
+        """The reference of the takedown applied to `did`'s blob `cid`, or None."""
+        row = self._one("blob_takedown", (did, cid.raw))
+        return str(row[0]) if row else None
+
+    def blob_referenced(self, did: str, cid: CID) -> bool:
+        """Whether a current record of `did` references the blob `cid`."""
+        return self._one("blob_referenced", (did, cid.raw)) is not None
+
     def list_records(
         self, did: str, collection: str, *, limit: int, cursor: str | None, reverse: bool
     ) -> list[tuple[str, CID]]:
-        """(rkey, cid) pages; newest (highest rkey) first unless `reverse`."""
+        """(rkey, cid) pages; newest (highest rkey) first unless `reverse`.
+
+        Taken-down records are left out, as the reference's `listRecords` leaves them out.
+        """
         if reverse:
             rows = self._all("records_asc", (did, collection, cursor or "", limit))
         elif cursor is None:
@@ -154,6 +171,11 @@ def _head(row: Any) -> RepoHeadRow:
     return RepoHeadRow(did, CID(bytes(commit)), rev, CID(bytes(data)))
 
 
+_NOT_TAKEN_DOWN = (
+    "NOT EXISTS (SELECT 1 FROM record_takedowns t "
+    "WHERE t.did = r.did AND t.collection = r.collection AND t.rkey = r.rkey)"
+)
+
 _QUERIES = {
     "block": "SELECT data FROM repo_blocks WHERE cid = ?",
     "head": "SELECT did, commit_cid, rev, data_cid FROM repo_heads WHERE did = ?",
@@ -166,12 +188,16 @@ _QUERIES = {
     "WHERE email = ?",
     "accounts": "SELECT did, handle, email, status, signing_key FROM accounts ORDER BY did",
     "record": "SELECT cid FROM records WHERE did = ? AND collection = ? AND rkey = ?",
-    "records_asc": "SELECT rkey, cid FROM records WHERE did = ? AND collection = ? AND rkey > ? "
-    "ORDER BY rkey ASC LIMIT ?",
-    "records_desc_first": "SELECT rkey, cid FROM records WHERE did = ? AND collection = ? "
-    "ORDER BY rkey DESC LIMIT ?",
-    "records_desc": "SELECT rkey, cid FROM records WHERE did = ? AND collection = ? AND rkey < ? "
-    "ORDER BY rkey DESC LIMIT ?",
+    "record_takedown": "SELECT ref FROM record_takedowns "
+    "WHERE did = ? AND collection = ? AND rkey = ?",
+    "blob_takedown": "SELECT ref FROM blob_takedowns WHERE did = ? AND cid = ?",
+    "blob_referenced": "SELECT 1 FROM record_blobs WHERE did = ? AND cid = ? LIMIT 1",
+    "records_asc": "SELECT rkey, cid FROM records r WHERE did = ? AND collection = ? AND rkey > ? "
+    f"AND {_NOT_TAKEN_DOWN} ORDER BY rkey ASC LIMIT ?",
+    "records_desc_first": "SELECT rkey, cid FROM records r WHERE did = ? AND collection = ? "
+    f"AND {_NOT_TAKEN_DOWN} ORDER BY rkey DESC LIMIT ?",
+    "records_desc": "SELECT rkey, cid FROM records r WHERE did = ? AND collection = ? AND rkey < ? "
+    f"AND {_NOT_TAKEN_DOWN} ORDER BY rkey DESC LIMIT ?",
     "collections": "SELECT DISTINCT collection FROM records WHERE did = ? ORDER BY collection",
     "count_records": "SELECT COUNT(*) FROM records WHERE did = ?",
     "blobs": "SELECT DISTINCT cid FROM record_blobs WHERE did = ? AND cid > ? ORDER BY cid LIMIT ?",

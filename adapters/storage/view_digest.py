@@ -1,4 +1,8 @@
-"""Digests of the view tables: sha256 over rows in key order, comparable across stores."""
+"""Digests of the view tables: sha256 over rows in key order, comparable across stores.
+
+Every table of `schema.VIEW_TABLES` is digested (the takedown views included), so a view
+added there is compared by `quire replay` without further code.
+"""
 
 from __future__ import annotations
 

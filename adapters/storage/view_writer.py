@@ -43,6 +43,10 @@ class ViewStatements:
     delete_blob_refs: str
     upsert_head: str
     upsert_account: str
+    upsert_record_takedown: str
+    delete_record_takedown: str
+    upsert_blob_takedown: str
+    delete_blob_takedown: str
     insert_seq_event: str
     bulk: dict[str, tuple[str, tuple[str, ...]]] | None = None
     """Postgres only: one `unnest` statement per table instead of a row-by-row executemany."""
@@ -67,6 +71,8 @@ class ViewStatements:
         head = ins(schema.repo_heads)
         account = ins(schema.accounts)
         r, b = schema.records, schema.record_blobs
+        rt, bt = schema.record_takedowns, schema.blob_takedowns
+        record_takedown, blob_takedown = ins(rt), ins(bt)
         return ViewStatements(
             insert_block=sql(ins(schema.blocks).on_conflict_do_nothing()),
             upsert_record=sql(
@@ -106,6 +112,27 @@ class ViewStatements:
                         "signing_key": account.excluded.signing_key,
                     },
                 )
+            ),
+            upsert_record_takedown=sql(
+                record_takedown.on_conflict_do_update(
+                    index_elements=["did", "collection", "rkey"],
+                    set_={"ref": record_takedown.excluded.ref},
+                )
+            ),
+            delete_record_takedown=sql(
+                delete(rt).where(
+                    rt.c.did == bindparam("did"),
+                    rt.c.collection == bindparam("collection"),
+                    rt.c.rkey == bindparam("rkey"),
+                )
+            ),
+            upsert_blob_takedown=sql(
+                blob_takedown.on_conflict_do_update(
+                    index_elements=["did", "cid"], set_={"ref": blob_takedown.excluded.ref}
+                )
+            ),
+            delete_blob_takedown=sql(
+                delete(bt).where(bt.c.did == bindparam("did"), bt.c.cid == bindparam("cid"))
             ),
             insert_seq_event=sql(ins(schema.seq_events)),
             bulk=_postgres_bulk(db_schema) if name == "postgresql" else None,
@@ -157,7 +184,27 @@ class ViewWriter:
         )
         _bulk(cursor, sql, "heads", sql.upsert_head, list(batch.heads.values()))
         _many(cursor, sql.upsert_account, list(batch.accounts.values()))
+        _write_takedowns(cursor, sql, batch)
         _bulk(cursor, sql, "seq", sql.insert_seq_event, batch.seq_events)
+
+
+def _write_takedowns(cursor: Any, sql: ViewStatements, batch: ViewBatch) -> None:
+    """Applied takedowns are upserted, lifted ones (and those of deleted records) deleted.
+
+    Rare rows (a delete commit or a moderator's decision), so plain statements suffice on
+    both dialects.
+    """
+    records = [
+        ({"did": did, "collection": collection, "rkey": rkey}, ref)
+        for (did, collection, rkey), ref in batch.record_takedowns.items()
+    ]
+    blobs = [({"did": did, "cid": cid}, ref) for (did, cid), ref in batch.blob_takedowns.items()]
+    for rows, lift, apply in (
+        (records, sql.delete_record_takedown, sql.upsert_record_takedown),
+        (blobs, sql.delete_blob_takedown, sql.upsert_blob_takedown),
+    ):
+        _many(cursor, lift, [key for key, ref in rows if ref is None])
+        _many(cursor, apply, [{**key, "ref": ref} for key, ref in rows if ref is not None])
 
 
 def _postgres_bulk(db_schema: str | None) -> dict[str, tuple[str, tuple[str, ...]]]:

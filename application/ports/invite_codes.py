@@ -62,3 +62,11 @@ class InviteStore(Protocol):
     def list_for_account(self, did: str) -> list[InviteCode]:
         """Codes made for `did`, oldest first, with their uses."""
         ...
+
+    def set_account_disabled(self, did: str, disabled: bool) -> None:
+        """Record whether `did` may be given new codes (`disableAccountInvites`)."""
+        ...
+
+    def account_disabled(self, did: str) -> bool:
+        """Were `did`'s invites disabled (and not enabled again)?"""
+        ...

@@ -3,7 +3,9 @@
 It records the facts consumers hear about as `#identity` and `#account` frames, and the signing
 key valid from each point in the log, which is what lets an auditor verify every commit with
 the key that was current when it was made. Passwords and sessions are credentials, not
-history, and live outside the log (see ADR 0004).
+history, and live outside the log (see ADR 0004). Moderation takedowns of one record or blob
+are facts about the account's content the operator decided, so they are events here too,
+emitting no frame (ADR 0012).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from eventsourcing.domain import BaseAggregate
 
 from application.event_base import StrCreated, StrEvent
+from domain.data.cid import CID
 
 ACTIVE = "active"
 STATUSES = frozenset({"active", "deactivated", "takendown", "suspended", "deleted"})
@@ -64,6 +67,23 @@ class Account(BaseAggregate[str]):
     class EmailChanged(Event):
         """The account's contact email changed (private: emits no frame)."""
 
+    class RecordTakedownChanged(Event):
+        """A takedown of one record was applied (`ref` set) or lifted (`ref` None); no frame.
+
+        Keyed by the record's path, not its CID, as the reference PDS keys it by URI: an
+        update keeps the takedown, a deletion ends it (see `application/projection.py`).
+        """
+
+        collection: str
+        rkey: str
+        ref: str | None
+
+    class BlobTakedownChanged(Event):
+        """A takedown of one blob of the account was applied or lifted; no frame."""
+
+        cid: CID
+        ref: str | None
+
     def __init__(self) -> None:
         """State is set by `Registered.apply`."""
 
@@ -110,6 +130,20 @@ class Account(BaseAggregate[str]):
         """Record a new email (lower-cased by the caller); no event when unchanged."""
         if email != self.email:
             self.trigger_event(self.EmailChanged, **self._state(email=email))
+
+    def change_record_takedown(self, collection: str, rkey: str, ref: str | None) -> None:
+        """Record that the record at `collection/rkey` is taken down under `ref`, or lifted.
+
+        Whether anything changes is decided by the caller over the takedown view: the
+        aggregate does not fold takedowns, since a record deletion (a Repo event) ends them.
+        """
+        self.trigger_event(
+            self.RecordTakedownChanged, **self._state(), collection=collection, rkey=rkey, ref=ref
+        )
+
+    def change_blob_takedown(self, cid: CID, ref: str | None) -> None:
+        """Record that the account's blob `cid` is taken down under `ref`, or lifted."""
+        self.trigger_event(self.BlobTakedownChanged, **self._state(), cid=cid, ref=ref)
 
     def rotate_signing_key(self, signing_key: str) -> None:
         """Record a new signing key."""

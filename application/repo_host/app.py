@@ -312,6 +312,26 @@ class RepoHost(Application[str]):
 
         self._retrying(did, "change the email of", decide)
 
+    def change_record_takedown(self, did: str, collection: str, rkey: str, ref: str | None) -> None:
+        """Take down (`ref`) or restore (None) one record: in the log, not the firehose."""
+
+        def decide() -> tuple[tuple[Any, ...], None]:
+            account = self.get_account(did)
+            account.change_record_takedown(collection, rkey, ref)
+            return (account,), None
+
+        self._retrying(did, "change a record takedown of", decide)
+
+    def change_blob_takedown(self, did: str, cid: CID, ref: str | None) -> None:
+        """Take down (`ref`) or restore (None) one blob of `did`: in the log, not the firehose."""
+
+        def decide() -> tuple[tuple[Any, ...], None]:
+            account = self.get_account(did)
+            account.change_blob_takedown(cid, ref)
+            return (account,), None
+
+        self._retrying(did, "change a blob takedown of", decide)
+
     def set_status(self, did: str, status: str) -> None:
         """Activate, deactivate, take down or delete an account (`#account`)."""
 

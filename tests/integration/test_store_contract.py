@@ -6,8 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete, update
 
+from adapters.storage.schema import blob_takedowns, record_takedowns
 from adapters.storage.scratch_view_store import ScratchViewStore
+from adapters.storage.sql_key_store import engine_for
 from adapters.storage.view_digest import SqlViewDigests
 from application.audit.auditor import audit_log
 from application.audit.replay import replay
@@ -15,6 +18,7 @@ from application.repo_export import RepoExporter
 from application.repo_host.app import AccountNotActive, RepoHost
 from application.repo_host.group_commit import GroupCommitter
 from domain.crypto.k256 import K256Keypair
+from domain.data.cid import CID
 from domain.repo.car import car_bytes, load_car
 from domain.repo.commit import Commit, UnsignedCommit, sign_commit, verify_commit
 from domain.repo.errors import (
@@ -28,6 +32,7 @@ from domain.repo.writes import RecordWrite
 from tests.integration.stores import Backend, open_backend
 
 POST = "app.bsky.feed.post"
+BLOB = CID.for_raw(b"a taken-down image")
 
 
 def post(text: str) -> dict[str, str]:
@@ -200,9 +205,21 @@ def test_replay_rebuilds_every_view_identically(
     did = new_account(host, 8)
     for i in range(10):
         host.apply_writes(did, [RecordWrite("create", POST, f"3k2aaaaaaa{i:02d}2", post("x"))])
+    # Takedowns are events with no firehose frame: one applied, one lifted, one ended by the
+    # record's deletion after it, and a blob's.
+    host.change_record_takedown(did, POST, "3k2aaaaaaa01" + "2", "case-1")
+    host.change_record_takedown(did, POST, "3k2aaaaaaa02" + "2", "case-2")
+    host.change_record_takedown(did, POST, "3k2aaaaaaa02" + "2", None)
+    host.change_record_takedown(did, POST, "3k2aaaaaaa03" + "2", "case-3")
+    host.change_blob_takedown(did, BLOB, "case-4")
     host.apply_writes(did, [RecordWrite("delete", POST, "3k2aaaaaaa03" + "2")])
     host.change_email(did, f"moved-{workers}@example.com")  # an event with no firehose frame
     host.set_status(did, "deactivated")
+    views = backend.store.views
+    assert [views.get_record_takedown(did, POST, f"3k2aaaaaaa0{i}2") for i in (1, 2, 3)] == [
+        "case-1", None, None
+    ]  # fmt: skip
+    assert views.get_blob_takedown(did, BLOB) == "case-4"
     scratch = ScratchViewStore(tmp_path / "scratch.sqlite")
     try:
         report = replay(
@@ -213,6 +230,34 @@ def test_replay_rebuilds_every_view_identically(
         scratch.close()
     assert report.ok, (report.live, report.rebuilt)
     assert report.events == backend.store.views.max_seq() or report.events > 0
+    assert report.live["record_takedowns"].endswith("(1 rows)")
+    assert report.live["blob_takedowns"].endswith("(1 rows)")
+
+
+def test_takedowns_move_no_seq_and_replay_catches_a_takedown_view_edited_outside_the_log(
+    backend: Backend, host: RepoHost, tmp_path: Path
+) -> None:
+    did = new_account(host, 24)
+    host.apply_writes(did, [RecordWrite("create", POST, "3k2aaaaaaaaa2", post("a"))])
+    seq, events = backend.store.views.max_seq(), host.recorder.max_notification_id()
+    host.change_record_takedown(did, POST, "3k2aaaaaaaaa2", "case-5")
+    host.change_blob_takedown(did, BLOB, "case-6")
+    assert backend.store.views.max_seq() == seq  # no firehose frame...
+    assert host.recorder.max_notification_id() == events + 2  # ...but in the log
+    assert backend.store.views.list_records(did, POST, limit=10, cursor=None, reverse=False) == []
+    engine = engine_for(backend.store.dialect, backend.store.conninfo, backend.schema)
+    try:
+        with engine.begin() as conn:
+            conn.execute(delete(record_takedowns))
+            conn.execute(update(blob_takedowns).values(ref="edited"))
+    finally:
+        engine.dispose()
+    scratch = ScratchViewStore(tmp_path / "scratch.sqlite")
+    try:
+        report = replay(host, scratch, SqlViewDigests(backend.store.reads), scratch.digests())
+    finally:
+        scratch.close()
+    assert report.differences == ["blob_takedowns", "record_takedowns"]
 
 
 def test_key_rotation_signs_the_next_commit_with_the_new_key_and_audits_clean(

@@ -1,0 +1,1 @@
+"""Mail adapters: where the operator's messages to account owners go."""
