@@ -23,10 +23,13 @@ _PREFIX = "/xrpc/"
 
 
 def _query_params(query_string: bytes) -> dict[str, str | list[str]]:
-    """Query-string pairs; a name given more than once becomes a list (array params)."""
+    """Query-string pairs; a name given more than once becomes a list (array params).
+
+    Parsed exactly as Starlette's `request.query_params` parses them (percent-escapes as
+    UTF-8, raw bytes as latin-1), so what is validated here is what the handler reads.
+    """
     params: dict[str, str | list[str]] = {}
     for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
-        value = value.encode("latin-1").decode("utf-8", "replace")
         seen = params.get(name)
         if seen is None:
             params[name] = value

@@ -455,3 +455,17 @@ def test_an_array_parameter_given_twice_is_checked_item_by_item(
         SYNC + "getBlocks", params=[("did", alice.did), ("cids", head), ("cids", "nope")]
     )
     assert_xrpc_error(bad, 400, "InvalidRequest")
+
+
+@pytest.mark.parametrize("query", ["handle=%C4%80", "handle=%FF%FE", "handle=al%C3%AFce.test%00"])
+def test_non_ascii_query_parameters_are_checked_not_crashed_on(
+    server: LiveServer, query: str
+) -> None:
+    """Percent-escaped code points above U+00FF and invalid UTF-8: a 400, as any bad handle.
+
+    (The parameter check once re-encoded what it parsed and raised on code points above
+    U+00FF, and answered 500.)
+    """
+    response = server.http.get(f"/xrpc/com.atproto.identity.resolveHandle?{query}")
+    body = assert_xrpc_error(response, 400, "InvalidRequest")
+    assert "handle" in body["message"]
