@@ -211,6 +211,29 @@ def test_damaged_cars_are_refused_by_import_repo_and_leave_the_log_alone(
     import_damaged()
 
 
+def test_the_embedded_plc_directory_refuses_garbage_operations(fuzz_server: LiveServer) -> None:
+    """The PLC directory API (mounted at /plc) answers bad operations with 400s, never 500s."""
+    account = fuzz_server.create_account("plcfuzz")
+    dids = st.sampled_from([account.did, "did:plc:aaaaaaaaaaaaaaaaaaaaaaaa", "did:web:x", "nope"])
+    op_fields = ("type", "rotationKeys", "verificationMethods", "alsoKnownAs", "services",
+                 "prev", "sig")  # fmt: skip
+    values = _json(_reaching(fuzz_server, account))
+    ops = st.fixed_dictionaries({}, optional=dict.fromkeys(op_fields, values)) | values
+
+    @settings(max_examples=60, deadline=None, database=None)
+    @given(did=dids, op=ops, path=st.sampled_from(["", "/log", "/log/audit", "/log/last", "/data"]))
+    def submit(did: str, op: Any, path: str) -> None:
+        posted = fuzz_server.http.post(f"/plc/{did}", json=op)
+        assert posted.status_code in (400, 404), (posted.status_code, posted.text[:300])
+        assert "Traceback" not in posted.text
+        read = fuzz_server.http.get(f"/plc/{did}{path}")
+        assert read.status_code in (200, 400, 404, 410), (read.status_code, read.text[:300])
+
+    submit()
+    document = fuzz_server.http.get(f"/plc/{account.did}")
+    assert document.status_code == 200 and document.json()["id"] == account.did
+
+
 def test_after_the_fuzz_views_equal_a_replay_and_the_log_audits_clean(
     fuzz_server: LiveServer, tmp_path: Path
 ) -> None:
