@@ -143,6 +143,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 _OPERATOR_TOKEN = re.compile(r"(\w+) token for (\S+) \(\S+\): (\S+) ")
 
 
+ADMIN_PASSWORD = "operator-secret"
+
+
+@pytest.fixture(scope="module")
+def admin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, httpx.Client]]:
+    """A server with an admin password, shared by one module; (it, a client sending the
+    admin credentials on every request)."""
+    with (
+        live_server(tmp_path_factory.mktemp("admin-pds"), admin_password=ADMIN_PASSWORD) as live,
+        httpx.Client(base_url=live.url, auth=("admin", ADMIN_PASSWORD)) as http,
+    ):
+        yield live, http
+
+
 @pytest.fixture
 def operator_tokens() -> Iterator[dict[tuple[str, str], str]]:
     """Confirmation tokens the server logged for the operator during the test (this server

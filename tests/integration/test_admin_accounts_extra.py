@@ -6,32 +6,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine
 
-from adapters.storage.sql_invite_codes import SqlInviteCodes
-from tests.integration.conftest import PASSWORD, LiveServer, assert_xrpc_error, live_server
-from tests.integration.stores import pg_engine
+from tests.integration.conftest import PASSWORD, LiveServer, assert_xrpc_error
 
 ADMIN = "/xrpc/com.atproto.admin."
-SECRET = "operator-secret-2"
 UNKNOWN = "did:plc:aaaaaaaaaaaaaaaaaaaaaaaa"
 REPO_REF = "com.atproto.admin.defs#repoRef"
 MODERATOR = "did:plc:bbbbbbbbbbbbbbbbbbbbbbbb"
-
-
-@pytest.fixture(scope="module")
-def admin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, httpx.Client]]:
-    """A server with an admin password; (the server, a client sending admin credentials)."""
-    with (
-        live_server(tmp_path_factory.mktemp("admin-extra-pds"), admin_password=SECRET) as live,
-        httpx.Client(base_url=live.url, auth=("admin", SECRET)) as http,
-    ):
-        yield live, http
 
 
 @pytest.fixture
@@ -237,25 +222,3 @@ def test_malformed_invite_switches_are_refused(admin: tuple[LiveServer, httpx.Cl
             ADMIN + method, content=b"{", headers={"content-type": "application/json"}
         )
         assert_xrpc_error(not_json, 400, "InvalidRequest")
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlInviteCodes]:
-    if request.param == "sqlite":
-        engine = create_engine(f"sqlite:///{tmp_path / 'invites.sqlite'}")
-        yield SqlInviteCodes(engine)
-        engine.dispose()
-        return
-    with pg_engine() as pg:
-        yield SqlInviteCodes(pg)
-
-
-def test_the_store_keeps_the_switch_per_account(store: SqlInviteCodes) -> None:
-    assert not store.account_disabled("did:plc:alice")
-    store.set_account_disabled("did:plc:alice", True)
-    store.set_account_disabled("did:plc:alice", True)
-    assert store.account_disabled("did:plc:alice")
-    assert not store.account_disabled("did:plc:bob")
-    store.set_account_disabled("did:plc:alice", False)
-    store.set_account_disabled("did:plc:alice", False)
-    assert not store.account_disabled("did:plc:alice")

@@ -3,7 +3,6 @@ HTTP Basic `admin:<QUIRE_ADMIN_PASSWORD>`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -11,22 +10,11 @@ import pytest
 from atproto import Client
 from atproto_client.exceptions import UnauthorizedError
 
-from tests.integration.conftest import PASSWORD, LiveServer, assert_xrpc_error, live_server
+from tests.integration.conftest import ADMIN_PASSWORD, PASSWORD, LiveServer, assert_xrpc_error
 
 ADMIN = "/xrpc/com.atproto.admin."
 SERVER = "/xrpc/com.atproto.server."
-SECRET = "operator-secret-1"
 REPO_REF = "com.atproto.admin.defs#repoRef"
-
-
-@pytest.fixture(scope="module")
-def admin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, httpx.Client]]:
-    """A server with an admin password; (its URL, a client sending admin credentials)."""
-    with (
-        live_server(tmp_path_factory.mktemp("admin-pds"), admin_password=SECRET) as live,
-        httpx.Client(base_url=live.url, auth=("admin", SECRET)) as http,
-    ):
-        yield live.url, http
 
 
 def _account(http: httpx.Client, name: str) -> dict[str, Any]:
@@ -46,8 +34,8 @@ def test_admin_methods_are_closed_without_a_configured_password(server: LiveServ
 
 
 def test_wrong_or_missing_admin_credentials_are_refused(admin: tuple[str, httpx.Client]) -> None:
-    url, _ = admin
-    for auth in (None, ("admin", "wrong"), ("root", SECRET)):
+    url = admin[0].url
+    for auth in (None, ("admin", "wrong"), ("root", ADMIN_PASSWORD)):
         response = httpx.post(f"{url}{SERVER}createInviteCode", json={"useCount": 1}, auth=auth)
         assert_xrpc_error(response, 401, "AuthenticationRequired")
 
@@ -72,7 +60,8 @@ def test_invite_codes_are_made_for_nobody_or_for_accounts(admin: tuple[str, http
 
 
 def test_a_takedown_is_applied_reported_and_lifted(admin: tuple[str, httpx.Client]) -> None:
-    url, http = admin
+    live, http = admin
+    url = live.url
     account = _account(http, "moderated")
     subject = {"$type": REPO_REF, "did": account["did"]}
 
@@ -105,7 +94,8 @@ def test_subjects_of_an_unknown_type_are_refused(admin: tuple[str, httpx.Client]
 
 
 def test_password_email_and_deletion_by_the_operator(admin: tuple[str, httpx.Client]) -> None:
-    url, http = admin
+    live, http = admin
+    url = live.url
     account = _account(http, "managed")
     did = account["did"]
 

@@ -13,28 +13,21 @@ import httpx
 import pytest
 
 from domain.data.cid import CID
-from tests.integration.conftest import Account, LiveServer, assert_xrpc_error, live_server
+from tests.integration.conftest import Account, LiveServer, assert_xrpc_error
 
 ADMIN = "/xrpc/com.atproto.admin."
 REPO = "/xrpc/com.atproto.repo."
 SYNC = "/xrpc/com.atproto.sync."
-SECRET = "moderator-secret-1"
 STRONG_REF = "com.atproto.repo.strongRef"
 BLOB_REF = "com.atproto.admin.defs#repoBlobRef"
 NOTE = "com.example.note"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 
 
-@pytest.fixture(scope="module")
-def moderated(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[LiveServer, httpx.Client]]:
-    """A server with an admin password; (the server, a client sending admin credentials)."""
-    with (
-        live_server(tmp_path_factory.mktemp("takedown-pds"), admin_password=SECRET) as live,
-        httpx.Client(base_url=live.url, auth=("admin", SECRET)) as admin,
-    ):
-        yield live, admin
+@pytest.fixture
+def moderated(admin: tuple[LiveServer, httpx.Client]) -> tuple[LiveServer, httpx.Client]:
+    """The module's server with an admin password, and the moderator's client."""
+    return admin
 
 
 @contextmanager

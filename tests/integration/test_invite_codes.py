@@ -129,3 +129,14 @@ def test_codes_page_newest_first_and_are_disabled_by_code_or_owner(store: SqlInv
     store.disable(["b1"], ["did:plc:alice"])
     assert all(c.disabled for c in store.list_recent(None, 10))
     assert not store.claim("a1", "pending:x.test", AT)
+
+
+def test_the_store_keeps_the_switch_per_account(store: SqlInviteCodes) -> None:
+    assert not store.account_disabled("did:plc:alice")
+    store.set_account_disabled("did:plc:alice", True)
+    store.set_account_disabled("did:plc:alice", True)
+    assert store.account_disabled("did:plc:alice")
+    assert not store.account_disabled("did:plc:bob")
+    store.set_account_disabled("did:plc:alice", False)
+    store.set_account_disabled("did:plc:alice", False)
+    assert not store.account_disabled("did:plc:alice")
