@@ -2,8 +2,10 @@
 
 The rules are the reference PDS's: at most an hour ahead, at most a minute without a method
 binding (`lxm`), never for the methods that manage the account itself (a leaked token must not
-reset a password or mint app passwords), and an app-password session may not bind one to the
-privileged methods (direct messages, creating an account elsewhere).
+reset a password or mint app passwords), and only a privileged session (the account password,
+or an app password created `privileged`) may bind one to the privileged methods (direct
+messages, creating an account elsewhere). Methods are compared case-insensitively, as the
+reference's `LxmSet` does.
 """
 
 from __future__ import annotations
@@ -41,7 +43,22 @@ PROTECTED_METHODS: Final = frozenset(
 
 PRIVILEGED_PREFIXES: Final = ("chat.bsky.",)
 PRIVILEGED_METHODS: Final = frozenset({"com.atproto.server.createAccount"})
-"""What an app-password session may not bind a token to."""
+"""What only a privileged session may bind a token to. The reference lists the chat methods
+one by one; the prefix also covers those added since (groups, reactions), never fewer."""
+
+_PROTECTED: Final = frozenset(lxm.lower() for lxm in PROTECTED_METHODS)
+_PRIVILEGED: Final = frozenset(lxm.lower() for lxm in PRIVILEGED_METHODS)
+
+
+def is_protected_method(lxm: str) -> bool:
+    """Is `lxm` an account-management method, never bound to a service token?"""
+    return lxm.lower() in _PROTECTED
+
+
+def is_privileged_method(lxm: str) -> bool:
+    """Is `lxm` a method only privileged sessions may reach through another service?"""
+    lowered = lxm.lower()
+    return lowered in _PRIVILEGED or lowered.startswith(PRIVILEGED_PREFIXES)
 
 
 class ServiceAuthRefused(Exception):
@@ -74,38 +91,28 @@ class ServiceAuth:
         *,
         exp: int | None = None,
         lxm: str | None = None,
-        app_password: bool = False,
+        privileged: bool = True,
     ) -> str:
-        """A token from `did` to `aud`, valid until `exp` (default a minute), for `lxm`."""
+        """A token from `did` to `aud`, valid until `exp` (default a minute), for `lxm`.
+
+        `privileged` says whether the session asking may reach the privileged methods (it
+        may unless it is a non-privileged app-password session).
+        """
         now = int(self._clock())
+        # The reference's order: privilege, then expiry, then protected methods.
+        if lxm is not None and not privileged and is_privileged_method(lxm):
+            raise ServiceAuthRefused(
+                "InvalidRequest",
+                f"insufficient access to request a service auth token for the following "
+                f"method: {lxm}",
+            )
         if exp is not None:
-            ahead = exp - now
-            if ahead < 0:
-                raise ServiceAuthRefused("BadExpiration", "expiration is in past")
-            if ahead > HOUR:
-                raise ServiceAuthRefused(
-                    "BadExpiration",
-                    "cannot request a token with an expiration more than an hour in the future",
-                )
-            if lxm is None and ahead > MINUTE:
-                raise ServiceAuthRefused(
-                    "BadExpiration",
-                    "cannot request a method-less token with an expiration more than a minute "
-                    "in the future",
-                )
-        if lxm is not None:
-            if lxm in PROTECTED_METHODS:
-                raise ServiceAuthRefused(
-                    "InvalidRequest",
-                    f"cannot request a service auth token for the following protected method: "
-                    f"{lxm}",
-                )
-            if app_password and (lxm in PRIVILEGED_METHODS or lxm.startswith(PRIVILEGED_PREFIXES)):
-                raise ServiceAuthRefused(
-                    "InvalidRequest",
-                    f"insufficient access to request a service auth token for the following "
-                    f"method: {lxm}",
-                )
+            _check_expiry(exp - now, method_bound=lxm is not None)
+        if lxm is not None and is_protected_method(lxm):
+            raise ServiceAuthRefused(
+                "InvalidRequest",
+                f"cannot request a service auth token for the following protected method: {lxm}",
+            )
         claims = ServiceClaims(
             iss=did,
             aud=aud,
@@ -115,3 +122,19 @@ class ServiceAuth:
             lxm=lxm,
         )
         return sign_service_jwt(self._keypair_of(did), claims)
+
+
+def _check_expiry(ahead: int, *, method_bound: bool) -> None:
+    if ahead < 0:
+        raise ServiceAuthRefused("BadExpiration", "expiration is in past")
+    if ahead > HOUR:
+        raise ServiceAuthRefused(
+            "BadExpiration",
+            "cannot request a token with an expiration more than an hour in the future",
+        )
+    if not method_bound and ahead > MINUTE:
+        raise ServiceAuthRefused(
+            "BadExpiration",
+            "cannot request a method-less token with an expiration more than a minute in the "
+            "future",
+        )

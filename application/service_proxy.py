@@ -9,7 +9,8 @@ service token of the account's (`iss` the account, `aud` the service, `lxm` the 
 the service knows who asks without ever seeing the account's session.
 
 Which methods and scopes may be proxied follows `ServiceAuth` (no account-management
-methods; no privileged ones for app-password sessions).
+methods; the privileged ones, chat, only for privileged sessions: the account password or a
+privileged app password). A refusal is the reference's 400 `InvalidToken`, "Bad token method".
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.ports.identity_resolver import IdentityError, IdentityResolver
-from application.service_auth import ServiceAuth
+from application.service_auth import ServiceAuth, is_privileged_method, is_protected_method
 from domain.identity.did_document import MalformedDidDocument, check_did_document, service_endpoint
 from domain.syntax import is_valid_did
 
@@ -75,7 +76,13 @@ class ServiceProxy:
         self.resolver, self.service_auth, self.defaults = resolver, service_auth, defaults
 
     def target(self, nsid: str, header: str | None) -> ProxyTarget | None:
-        """The target of a call to `nsid`; None when it has none (the method is unknown)."""
+        """The target of a call to `nsid`; None when it has none (the method is unknown).
+
+        Account-management methods are refused before anything else, session or not, as the
+        reference does (they are served here; only a differently cased name gets this far).
+        """
+        if is_protected_method(nsid):
+            raise ProxyRefused("Bad token method", "InvalidToken")
         if header:
             return self._named(header.strip())
         for default in self.defaults:
@@ -99,6 +106,8 @@ class ServiceProxy:
             raise ProxyRefused("could not resolve proxy did service url")
         return ProxyTarget(header, endpoint.rstrip("/"), configured=False)
 
-    def token(self, did: str, target: ProxyTarget, nsid: str, *, app_password: bool) -> str:
-        """A one-minute service token for this one call."""
-        return self.service_auth.issue(did, target.aud, lxm=nsid, app_password=app_password)
+    def token(self, did: str, target: ProxyTarget, nsid: str, *, privileged: bool) -> str:
+        """A one-minute service token for this one call; `privileged` as `ServiceAuth.issue`."""
+        if not privileged and is_privileged_method(nsid):
+            raise ProxyRefused("Bad token method", "InvalidToken")
+        return self.service_auth.issue(did, target.aud, lxm=nsid, privileged=privileged)

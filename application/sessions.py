@@ -35,8 +35,12 @@ ACCESS_TYP = "at+jwt"  # RFC 9068, as the reference sets it
 REFRESH_TYP = "refresh+jwt"
 ACCESS_SCOPE = "com.atproto.access"
 APP_PASS_SCOPE = "com.atproto.appPass"
+APP_PASS_PRIVILEGED_SCOPE = "com.atproto.appPassPrivileged"
 REFRESH_SCOPE = "com.atproto.refresh"
-ACCESS_SCOPES = frozenset({ACCESS_SCOPE, APP_PASS_SCOPE})
+PRIVILEGED_SCOPES = frozenset({ACCESS_SCOPE, APP_PASS_PRIVILEGED_SCOPE})
+"""The reference's ACCESS_PRIVILEGED: sessions that may reach the privileged methods (chat)."""
+ACCESS_SCOPES = PRIVILEGED_SCOPES | {APP_PASS_SCOPE}
+"""The reference's ACCESS_STANDARD: every scope an access token may carry."""
 
 TAKEDOWN_STATUSES = frozenset({"takendown", "suspended"})
 GONE_STATUSES = frozenset({"deleted"})
@@ -64,6 +68,16 @@ class AuthContext:
 
     did: str
     scope: str
+
+    @property
+    def full_access(self) -> bool:
+        """A password session (the reference's ACCESS_FULL), not an app-password one."""
+        return self.scope == ACCESS_SCOPE
+
+    @property
+    def privileged(self) -> bool:
+        """A password session or a privileged app-password one (ACCESS_PRIVILEGED)."""
+        return self.scope in PRIVILEGED_SCOPES
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +115,7 @@ class AppPassword:
     name: str
     password: str
     created_at: str
+    privileged: bool = False
 
 
 class SessionService:
@@ -137,18 +152,25 @@ class SessionService:
         self._credentials.set_password_hash(did, self._hasher.hash(password))
         self._credentials.revoke_all(did)
 
-    def create_app_password(self, did: str, name: str) -> AppPassword:
-        """A new app password `xxxx-xxxx-xxxx-xxxx` under a name unique to the account."""
+    def create_app_password(self, did: str, name: str, *, privileged: bool = False) -> AppPassword:
+        """A new app password `xxxx-xxxx-xxxx-xxxx` under a name unique to the account.
+
+        A privileged one logs in with the `com.atproto.appPassPrivileged` scope, which may
+        also reach the privileged methods (direct messages) through service auth and proxying.
+        """
         if not name.strip():
             raise InvalidCredentialRequest("App password name must not be empty")
         chars = "".join(secrets.choice(APP_PASSWORD_ALPHABET) for _ in range(16))
         password = "-".join(chars[i : i + 4] for i in range(0, 16, 4))
         created_at = _datetime(self._clock())
+        digest = _app_password_digest(did, password)
         if not self._credentials.add_app_password(
-            did, name, _app_password_digest(did, password), created_at
+            did, name, digest, created_at, privileged=privileged
         ):
             raise InvalidCredentialRequest(f"App password name already in use: {name}")
-        return AppPassword(name=name, password=password, created_at=created_at)
+        return AppPassword(
+            name=name, password=password, created_at=created_at, privileged=privileged
+        )
 
     def list_app_passwords(self, did: str) -> list[AppPasswordInfo]:
         """The account's app passwords, newest first, without their secrets."""
@@ -175,7 +197,7 @@ class SessionService:
             self._hasher.verify(self._dummy(), password)
             raise AuthenticationFailed()
         taken_down = account.status in TAKEDOWN_STATUSES
-        app_password: str | None = None
+        app_password: AppPasswordInfo | None = None
         if not self._verify_account_password(account.did, password):
             if taken_down:  # the reference refuses app passwords outright here
                 raise AuthenticationFailed()
@@ -188,12 +210,10 @@ class SessionService:
             raise AccountTakedown()
         now = int(self._clock())
         jti = _new_jti()
-        self._credentials.put_refresh(
-            jti, account.did, now + self._policy.refresh_ttl, app_password
-        )
-        return self._session(
-            account, APP_PASS_SCOPE if app_password is not None else ACCESS_SCOPE, jti, now
-        )
+        name = None if app_password is None else app_password.name
+        self._credentials.put_refresh(jti, account.did, now + self._policy.refresh_ttl, name)
+        scope = _scope(name, app_password is not None and app_password.privileged)
+        return self._session(account, scope, jti, now)
 
     def session_for(self, did: str) -> Session:
         """A session for an account that has just proved itself otherwise (`createAccount`)."""
@@ -224,7 +244,7 @@ class SessionService:
                 expires_at=expires_at,
                 used_at=now,
             ):
-                scope = APP_PASS_SCOPE if record.app_password_name is not None else ACCESS_SCOPE
+                scope = _scope(record.app_password_name, record.app_password_privileged)
                 return self._session(account, scope, next_jti, now)
         raise ExpiredToken("Token is being refreshed concurrently; try again")
 
@@ -363,6 +383,13 @@ def _info(account: AccountInfo, email_confirmed: bool = False) -> SessionInfo:
         status=None if active else account.status,
         email_confirmed=email_confirmed,
     )
+
+
+def _scope(app_password_name: str | None, privileged: bool) -> str:
+    """The access scope of a session, as the reference's `formatScope`."""
+    if app_password_name is None:
+        return ACCESS_SCOPE
+    return APP_PASS_PRIVILEGED_SCOPE if privileged else APP_PASS_SCOPE
 
 
 def _app_password_digest(did: str, password: str) -> str:

@@ -44,12 +44,12 @@ class AccountAdminRoutes:
         self.reserve_for_new_did = reserve_for_new_did
 
     async def activate(self, request: Request) -> Response:
-        did = self.auth.require(request)
+        did = self.auth.require(request, full_access=True)
         await call(self.admin.activate, did)
         return Response(status_code=200)
 
     async def deactivate(self, request: Request) -> Response:
-        did = self.auth.require(request)
+        did = self.auth.require(request, full_access=True)
         await _optional_body(request)  # deleteAfter is a recommendation; nothing is deleted
         await call(self.admin.deactivate, did)
         return Response(status_code=200)

@@ -80,17 +80,16 @@ class AccountRoutes:
         did = self.auth.require(request, full_access=True)
         body = await json_body(request, limit=100_000)
         name = text_field(body, "name")
-        assert name is not None
         privileged = body.get("privileged", False)
-        if privileged is not False:  # no privileged scope here: say so rather than ignore it
-            raise invalid_request("Privileged app passwords are not supported")
-        created = await call(self.sessions.create_app_password, did, name)
+        if type(privileged) is not bool:  # the lexicon check says so first; never guess here
+            raise invalid_request("Input/privileged must be a boolean")
+        created = await call(self.sessions.create_app_password, did, name, privileged=privileged)
         return ok(
             {
                 "name": created.name,
                 "password": created.password,
                 "createdAt": created.created_at,
-                "privileged": False,
+                "privileged": created.privileged,
             }
         )
 
@@ -100,7 +99,7 @@ class AccountRoutes:
         return ok(
             {
                 "passwords": [
-                    {"name": item.name, "createdAt": item.created_at, "privileged": False}
+                    {"name": item.name, "createdAt": item.created_at, "privileged": item.privileged}
                     for item in listed
                 ]
             }

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from starlette.requests import Request
 
 from adapters.http.xrpc_errors import XrpcError
-from application.sessions import ACCESS_SCOPE
+from application.sessions import AuthContext
 
 
 class BearerAuth:
     """Extracts `Authorization: Bearer <jwt>` and verifies it as an access token."""
 
-    def __init__(self, verify_access: Callable[[str], Any]) -> None:
+    def __init__(self, verify_access: Callable[[str], AuthContext]) -> None:
         self._verify = verify_access
 
     def token(self, request: Request) -> str:
@@ -25,7 +24,7 @@ class BearerAuth:
             raise XrpcError(401, "AuthenticationRequired", "Authentication Required")
         return token.strip()
 
-    def context(self, request: Request) -> Any:
+    def context(self, request: Request) -> AuthContext:
         """The verified access token's context (`did`, `scope`), or a 401 with its error."""
         token = self.token(request)
         try:
@@ -39,11 +38,11 @@ class BearerAuth:
     def require(self, request: Request, *, full_access: bool = False) -> str:
         """The authenticated DID, or a 401 with the token error's name.
 
-        `full_access` refuses app-password sessions (scope `com.atproto.appPass`), as the
-        reference does for credential management: 401 InvalidToken, "Bad token scope".
+        `full_access` refuses app-password sessions, privileged or not (scopes
+        `com.atproto.appPass`, `com.atproto.appPassPrivileged`), as the reference's ACCESS_FULL
+        does for account management: 401 InvalidToken, "Bad token scope".
         """
         context = self.context(request)
-        if full_access and context.scope != ACCESS_SCOPE:
+        if full_access and not context.full_access:
             raise XrpcError(401, "InvalidToken", "Bad token scope")
-        did: str = context.did
-        return did
+        return context.did

@@ -33,7 +33,7 @@ class CrawlAndImportRoutes:
         return Response(status_code=200)
 
     async def import_repo(self, request: Request) -> Response:
-        did = self.auth.require(request)
+        did = self.auth.require(request, full_access=True)
         if request.headers.get("content-type", "").split(";")[0] != "application/vnd.ipld.car":
             raise invalid_request("importRepo expects an application/vnd.ipld.car body")
         data = bytearray()

@@ -40,12 +40,12 @@ class IdentityRoutes:
         return ok(await call(self.identity.recommended_credentials, did))
 
     async def request_signature(self, request: Request) -> Response:
-        did = self.auth.require(request)
+        did = self.auth.require(request, full_access=True)
         await call(self.identity.request_operation_signature, did)
         return Response(status_code=200)
 
     async def sign_operation(self, request: Request) -> JSONResponse:
-        did = self.auth.require(request)
+        did = self.auth.require(request, full_access=True)
         body = await json_body(request, limit=BODY_LIMIT)
         token = body.get("token")
         if token is not None and type(token) is not str:

@@ -9,7 +9,6 @@ from starlette.routing import Route
 from adapters.http.auth import BearerAuth
 from adapters.http.xrpc import call, json_body, ok, read
 from application.preferences import Preferences
-from application.sessions import ACCESS_SCOPE
 
 NS = "/xrpc/app.bsky.actor."
 BODY_LIMIT = 1_000_000
@@ -23,14 +22,14 @@ class PreferenceRoutes:
 
     async def get(self, request: Request) -> JSONResponse:
         context = self.auth.context(request)
-        full = context.scope == ACCESS_SCOPE
+        full = context.full_access
         prefs = await read(request, self.preferences.get, context.did, full_access=full)
         return ok({"preferences": prefs})
 
     async def put(self, request: Request) -> Response:
         context = self.auth.context(request)
         body = await json_body(request, limit=BODY_LIMIT)
-        full = context.scope == ACCESS_SCOPE
+        full = context.full_access
         await call(self.preferences.put, context.did, body.get("preferences"), full_access=full)
         return Response(status_code=200)
 

@@ -21,7 +21,7 @@ from adapters.http.auth import BearerAuth
 from adapters.http.xrpc import call
 from adapters.http.xrpc_errors import XrpcError, error_response
 from application.service_proxy import ProxyTarget, ServiceProxy
-from application.sessions import APP_PASS_SCOPE, AuthContext
+from application.sessions import AuthContext
 from domain.syntax import is_valid_nsid
 
 MAX_BODY = 10 * 1024 * 1024
@@ -78,7 +78,7 @@ class ProxyRoutes:
         """
         token = await call(
             self.proxy.token, context.did, target, nsid,
-            app_password=context.scope == APP_PASS_SCOPE,
+            privileged=context.privileged,
         )  # fmt: skip
         headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS
                    if name in request.headers}  # fmt: skip

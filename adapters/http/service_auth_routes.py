@@ -9,7 +9,6 @@ from starlette.routing import Route
 from adapters.http.auth import BearerAuth
 from adapters.http.xrpc import call, int_param, ok, param
 from application.service_auth import ServiceAuth
-from application.sessions import APP_PASS_SCOPE
 
 PATH = "/xrpc/com.atproto.server.getServiceAuth"
 _EPOCH_MAX = 2**53  # the lexicon's integer; the use case bounds it to the next hour
@@ -36,7 +35,7 @@ class ServiceAuthRoutes:
             aud,
             exp=exp,
             lxm=param(request, "lxm", required=False),
-            app_password=context.scope == APP_PASS_SCOPE,
+            privileged=context.privileged,
         )
         return ok({"token": token})
 

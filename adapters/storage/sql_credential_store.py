@@ -16,11 +16,19 @@ from sqlalchemy.engine import Connection, Engine
 from adapters.storage.credential_tables import (
     account_passwords,
     app_passwords,
-    credential_metadata,
+    create_credential_tables,
     email_confirmations,
     refresh_tokens,
 )
 from application.ports.credentials import AppPasswordInfo, RefreshRecord
+
+_APP_PASSWORD_INFO = (app_passwords.c.name, app_passwords.c.created_at, app_passwords.c.privileged)
+
+
+def _app_password_info(row: Any) -> AppPasswordInfo:
+    return AppPasswordInfo(
+        name=row.name, created_at=row.created_at, privileged=bool(row.privileged)
+    )
 
 
 class SqlCredentialStore:
@@ -30,7 +38,7 @@ class SqlCredentialStore:
         if engine.dialect.name not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported database: {engine.dialect.name}")
         self.engine = engine
-        credential_metadata.create_all(engine)
+        create_credential_tables(engine)
         self._insert: Any = sqlite_insert if engine.dialect.name == "sqlite" else pg_insert
 
     # Email confirmation
@@ -72,11 +80,13 @@ class SqlCredentialStore:
 
     # App passwords
 
-    def add_app_password(self, did: str, name: str, digest: str, created_at: str) -> bool:
+    def add_app_password(
+        self, did: str, name: str, digest: str, created_at: str, *, privileged: bool = False
+    ) -> bool:
         """Insert unless `(did, name)` exists; True if inserted."""
         stmt = (
             self._insert(app_passwords)
-            .values(did=did, name=name, hash=digest, created_at=created_at)
+            .values(did=did, name=name, hash=digest, created_at=created_at, privileged=privileged)
             .on_conflict_do_nothing(index_elements=["did", "name"])
             .returning(app_passwords.c.name)  # rowcount of this INSERT is -1 under psycopg
         )
@@ -86,22 +96,22 @@ class SqlCredentialStore:
     def list_app_passwords(self, did: str) -> list[AppPasswordInfo]:
         """Newest first."""
         query = (
-            select(app_passwords.c.name, app_passwords.c.created_at)
+            select(*_APP_PASSWORD_INFO)
             .where(app_passwords.c.did == did)
             .order_by(app_passwords.c.created_at.desc(), app_passwords.c.name)
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return [AppPasswordInfo(name=row.name, created_at=row.created_at) for row in rows]
+        return [_app_password_info(row) for row in rows]
 
-    def find_app_password(self, did: str, digest: str) -> str | None:
-        """The name of the app password with this digest, or None."""
-        query = select(app_passwords.c.name).where(
+    def find_app_password(self, did: str, digest: str) -> AppPasswordInfo | None:
+        """The app password with this digest, or None."""
+        query = select(*_APP_PASSWORD_INFO).where(
             app_passwords.c.did == did, app_passwords.c.hash == digest
         )
         with self.engine.connect() as conn:
-            value = conn.scalar(query.limit(1))
-        return None if value is None else str(value)
+            row = conn.execute(query.limit(1)).first()
+        return None if row is None else _app_password_info(row)
 
     def revoke_app_password(self, did: str, name: str) -> bool:
         """Delete the app password and its refresh tokens together."""
@@ -128,17 +138,19 @@ class SqlCredentialStore:
             self._put_refresh(conn, jti, did, expires_at, app_password_name)
 
     def get_refresh(self, jti: str) -> RefreshRecord | None:
-        """The record of `jti`, or None."""
+        """The record of `jti`, with its app password's privilege joined in; or None."""
+        t, a = refresh_tokens.c, app_passwords.c
+        query = (
+            select(t.jti, t.did, t.expires_at, t.app_password_name, t.next_jti, a.privileged)
+            .select_from(
+                refresh_tokens.outerjoin(
+                    app_passwords, and_(a.did == t.did, a.name == t.app_password_name)
+                )
+            )
+            .where(t.jti == jti)
+        )
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(
-                    refresh_tokens.c.jti,
-                    refresh_tokens.c.did,
-                    refresh_tokens.c.expires_at,
-                    refresh_tokens.c.app_password_name,
-                    refresh_tokens.c.next_jti,
-                ).where(refresh_tokens.c.jti == jti)
-            ).first()
+            row = conn.execute(query).first()
         if row is None:
             return None
         return RefreshRecord(
@@ -147,6 +159,7 @@ class SqlCredentialStore:
             expires_at=int(row.expires_at),
             app_password_name=row.app_password_name,
             next_jti=row.next_jti,
+            app_password_privileged=bool(row.privileged),
         )
 
     def revoke_refresh(self, jti: str) -> bool:

@@ -34,6 +34,7 @@ class AppPasswordInfo:
 
     name: str
     created_at: str  # RFC 3339, as `com.atproto.server.listAppPasswords` returns it
+    privileged: bool = False  # its sessions may reach the privileged methods (chat)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,7 @@ class RefreshRecord:
     expires_at: int  # epoch seconds; cut down to the grace period once the token is used
     app_password_name: str | None
     next_jti: str | None = None  # set once rotated: a reuse in the grace period gets this one
+    app_password_privileged: bool = False  # the app password's flag as it stands now
 
 
 class CredentialStore(Protocol):
@@ -58,7 +60,9 @@ class CredentialStore(Protocol):
         """The account password hash of `did`, or None if it has none."""
         ...
 
-    def add_app_password(self, did: str, name: str, digest: str, created_at: str) -> bool:
+    def add_app_password(
+        self, did: str, name: str, digest: str, created_at: str, *, privileged: bool = False
+    ) -> bool:
         """Store an app password's digest; False (and nothing stored) if `name` is taken."""
         ...
 
@@ -66,8 +70,8 @@ class CredentialStore(Protocol):
         """`did`'s app passwords, newest first."""
         ...
 
-    def find_app_password(self, did: str, digest: str) -> str | None:
-        """The name of `did`'s app password with this digest, or None."""
+    def find_app_password(self, did: str, digest: str) -> AppPasswordInfo | None:
+        """`did`'s app password with this digest, or None."""
         ...
 
     def revoke_app_password(self, did: str, name: str) -> bool:
@@ -81,7 +85,11 @@ class CredentialStore(Protocol):
         ...
 
     def get_refresh(self, jti: str) -> RefreshRecord | None:
-        """The record of `jti`, or None if it was never issued or has been revoked."""
+        """The record of `jti`, or None if it was never issued or has been revoked.
+
+        Whether its app password is privileged is read from the app password itself, as the
+        reference joins it, so the scope of a refreshed session follows the stored flag.
+        """
         ...
 
     def revoke_refresh(self, jti: str) -> bool:

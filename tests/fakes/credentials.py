@@ -59,7 +59,8 @@ class InMemoryCredentialStore:
 
     def __init__(self) -> None:
         self.passwords: dict[str, str] = {}
-        self.app_passwords: dict[tuple[str, str], tuple[str, str]] = {}  # -> (digest, created)
+        # (did, name) -> (digest, created, privileged)
+        self.app_passwords: dict[tuple[str, str], tuple[str, str, bool]] = {}
         self.confirmed: dict[str, str] = {}
         self.refresh: dict[str, RefreshRecord] = {}
         self.used_at: dict[str, int] = {}
@@ -71,27 +72,29 @@ class InMemoryCredentialStore:
     def get_password_hash(self, did: str) -> str | None:
         return self.passwords.get(did)
 
-    def add_app_password(self, did: str, name: str, digest: str, created_at: str) -> bool:
+    def add_app_password(
+        self, did: str, name: str, digest: str, created_at: str, *, privileged: bool = False
+    ) -> bool:
         with self._lock:
             if (did, name) in self.app_passwords:
                 return False
-            self.app_passwords[(did, name)] = (digest, created_at)
+            self.app_passwords[(did, name)] = (digest, created_at, privileged)
             return True
 
     def list_app_passwords(self, did: str) -> list[AppPasswordInfo]:
         found = [
-            AppPasswordInfo(name=name, created_at=created)
-            for (owner, name), (_, created) in self.app_passwords.items()
+            AppPasswordInfo(name=name, created_at=created, privileged=privileged)
+            for (owner, name), (_, created, privileged) in self.app_passwords.items()
             if owner == did
         ]
         found.sort(key=lambda info: info.name)
         found.sort(key=lambda info: info.created_at, reverse=True)
         return found
 
-    def find_app_password(self, did: str, digest: str) -> str | None:
-        for (owner, name), (stored, _) in self.app_passwords.items():
+    def find_app_password(self, did: str, digest: str) -> AppPasswordInfo | None:
+        for (owner, name), (stored, created, privileged) in self.app_passwords.items():
             if owner == did and stored == digest:
-                return name
+                return AppPasswordInfo(name=name, created_at=created, privileged=privileged)
         return None
 
     def revoke_app_password(self, did: str, name: str) -> bool:
@@ -109,7 +112,11 @@ class InMemoryCredentialStore:
             self.refresh.setdefault(jti, RefreshRecord(jti, did, expires_at, app_password_name))
 
     def get_refresh(self, jti: str) -> RefreshRecord | None:
-        return self.refresh.get(jti)
+        record = self.refresh.get(jti)
+        if record is None or record.app_password_name is None:
+            return record
+        app_password = self.app_passwords.get((record.did, record.app_password_name))
+        return replace(record, app_password_privileged=bool(app_password and app_password[2]))
 
     def revoke_refresh(self, jti: str) -> bool:
         with self._lock:

@@ -210,6 +210,35 @@ def app_password_auth(server: LiveServer, account: Account, name: str) -> dict[s
     return {"authorization": f"Bearer {app._session.access_jwt}"}
 
 
+def app_password_session(
+    http: httpx.Client,
+    identifier: str,
+    owner_auth: dict[str, str],
+    name: str,
+    *,
+    privileged: bool = False,
+) -> dict[str, Any]:
+    """The createSession body of a login with a new app password (made with `owner_auth`)."""
+    created = http.post(
+        "/xrpc/com.atproto.server.createAppPassword",
+        headers=owner_auth,
+        json={"name": name, "privileged": privileged},
+    )
+    assert created.status_code == 200, created.text
+    session = http.post(
+        "/xrpc/com.atproto.server.createSession",
+        json={"identifier": identifier, "password": created.json()["password"]},
+    )
+    assert session.status_code == 200, session.text
+    body: dict[str, Any] = session.json()
+    return body
+
+
+def bearer(token: str) -> dict[str, str]:
+    """An Authorization header carrying `token`."""
+    return {"authorization": f"Bearer {token}"}
+
+
 def sdk_client(server: LiveServer, account: Account) -> Client:
     """An `atproto` SDK client logged in as `account` (password login, not the stored tokens)."""
     client = Client(base_url=server.xrpc)

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine
 
 from adapters.security.argon2_hasher import FAST_FOR_TESTS, Argon2Hasher
 from adapters.security.jwt_hs256 import HS256Signer
+from adapters.storage import credential_tables
 from adapters.storage.credential_tables import credential_metadata
 from adapters.storage.sql_credential_store import SqlCredentialStore
 from application.auth_errors import AuthenticationFailed, ExpiredToken
@@ -80,7 +81,8 @@ def test_app_password_names_are_unique_per_account(store: CredentialStore) -> No
     assert store.add_app_password(ALICE, "phone", "d1", "2024-01-01T00:00:00.000Z")
     assert not store.add_app_password(ALICE, "phone", "d2", "2024-01-02T00:00:00.000Z")
     assert store.add_app_password(BOB, "phone", "d3", "2024-01-01T00:00:00.000Z")
-    assert store.find_app_password(ALICE, "d1") == "phone"
+    found = store.find_app_password(ALICE, "d1")
+    assert found == AppPasswordInfo("phone", "2024-01-01T00:00:00.000Z", privileged=False)
     assert store.find_app_password(ALICE, "d2") is None
 
 
@@ -93,6 +95,37 @@ def test_app_passwords_are_listed_newest_first(store: CredentialStore) -> None:
         AppPasswordInfo("old", "2024-01-01T00:00:00.000Z"),
     ]
     assert store.list_app_passwords("did:plc:nobody") == []
+
+
+def test_the_privileged_flag_is_stored_listed_and_found(store: CredentialStore) -> None:
+    assert store.add_app_password(ALICE, "chat", "d1", "2024-02-01T00:00:00.000Z", privileged=True)
+    assert store.add_app_password(ALICE, "plain", "d2", "2024-01-01T00:00:00.000Z")
+    assert store.list_app_passwords(ALICE) == [
+        AppPasswordInfo("chat", "2024-02-01T00:00:00.000Z", privileged=True),
+        AppPasswordInfo("plain", "2024-01-01T00:00:00.000Z", privileged=False),
+    ]
+    chat, plain = store.find_app_password(ALICE, "d1"), store.find_app_password(ALICE, "d2")
+    assert chat is not None and chat.privileged
+    assert plain is not None and not plain.privileged
+
+
+def test_a_refresh_record_carries_its_app_passwords_privilege(store: CredentialStore) -> None:
+    store.add_app_password(ALICE, "chat", "d1", "2024-01-01T00:00:00.000Z", privileged=True)
+    store.add_app_password(ALICE, "plain", "d2", "2024-01-01T00:00:00.000Z")
+    store.add_app_password(BOB, "chat", "d3", "2024-01-01T00:00:00.000Z")  # same name, plain
+    store.put_refresh("via-chat", ALICE, 5_000, "chat")
+    store.put_refresh("via-plain", ALICE, 5_000, "plain")
+    store.put_refresh("via-password", ALICE, 5_000, None)
+    store.put_refresh("bobs-chat", BOB, 5_000, "chat")
+    assert store.get_refresh("via-chat") == RefreshRecord(
+        "via-chat", ALICE, 5_000, "chat", None, app_password_privileged=True
+    )
+    assert rotate(store, "via-chat", "next-chat")
+    rotated = store.get_refresh("next-chat")
+    assert rotated is not None and rotated.app_password_privileged
+    for jti in ("via-plain", "via-password", "bobs-chat"):
+        record = store.get_refresh(jti)
+        assert record is not None and not record.app_password_privileged, jti
 
 
 def test_app_password_is_found_only_under_its_own_account(store: CredentialStore) -> None:
@@ -221,6 +254,58 @@ def test_tables_live_in_their_own_metadata_and_are_created_idempotently(engine: 
     assert SqlCredentialStore(engine).get_password_hash(ALICE) == "h"
 
 
+_OLD_APP_PASSWORDS = """CREATE TABLE app_passwords (
+    did TEXT NOT NULL, name TEXT NOT NULL, hash TEXT NOT NULL, created_at TEXT NOT NULL,
+    PRIMARY KEY (did, name))"""
+"""`app_passwords` as created before the `privileged` column existed."""
+
+
+def test_a_database_from_before_privileged_app_passwords_is_upgraded(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text(_OLD_APP_PASSWORDS))
+        conn.execute(
+            text(
+                "INSERT INTO app_passwords VALUES (:did, 'old', 'd1', '2024-01-01T00:00:00.000Z')"
+            ),
+            {"did": ALICE},
+        )
+    store = SqlCredentialStore(engine)
+    store.put_refresh("via-old", ALICE, 5_000, "old")
+
+    assert store.list_app_passwords(ALICE) == [
+        AppPasswordInfo("old", "2024-01-01T00:00:00.000Z", privileged=False)
+    ]
+    record = store.get_refresh("via-old")
+    assert record is not None and not record.app_password_privileged
+    assert store.add_app_password(ALICE, "new", "d2", "2024-02-01T00:00:00.000Z", privileged=True)
+    reopened = SqlCredentialStore(engine)  # the upgrade runs once; opening again changes nothing
+    assert [(p.name, p.privileged) for p in reopened.list_app_passwords(ALICE)] == [
+        ("new", True),
+        ("old", False),
+    ]
+    with engine.connect() as conn:
+        names = [c["name"] for c in inspect(conn).get_columns("app_passwords")]
+    assert names.count("privileged") == 1
+
+
+def test_a_column_another_process_added_meanwhile_is_not_an_error(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    SqlCredentialStore(engine)
+    looked: list[str] = []
+    real = credential_tables._has_column
+
+    def stale_first(engine: Engine, table: str, column: str) -> bool:
+        looked.append(column)
+        return len(looked) > 1 and real(engine, table, column)
+
+    monkeypatch.setattr(credential_tables, "_has_column", stale_first)
+    SqlCredentialStore(engine).add_app_password(ALICE, "x", "d", "2024-01-01T00:00:00.000Z")
+    # SQLite's ALTER failed on the existing column and the store looked again; Postgres's
+    # `ADD COLUMN IF NOT EXISTS` was a no-op.
+    assert len(looked) == (2 if engine.dialect.name == "sqlite" else 1)
+
+
 def test_first_use_time_is_kept_across_re_grants(engine: Engine) -> None:
     store = SqlCredentialStore(engine)
     store.put_refresh("t1", ALICE, 5_000, None)
@@ -249,6 +334,9 @@ def test_sessions_work_end_to_end_on_the_real_adapters(engine: Engine) -> None:
     assert service.verify_access(rotated.access_jwt).did == ALICE
     via_app = service.create_session("alice.test", app.password)
     assert service.verify_access(via_app.access_jwt).scope == "com.atproto.appPass"
+    chat = service.create_app_password(ALICE, "chat", privileged=True)
+    via_chat = service.refresh_session(service.create_session(ALICE, chat.password).refresh_jwt)
+    assert service.verify_access(via_chat.access_jwt).scope == "com.atproto.appPassPrivileged"
     service.revoke_app_password(ALICE, "phone")
     with pytest.raises(AuthenticationFailed):
         service.create_session("alice.test", app.password)

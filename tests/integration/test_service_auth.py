@@ -8,11 +8,20 @@ import time
 import pytest
 from atproto_server.auth.jwt import verify_jwt
 
-from tests.integration.conftest import Account, LiveServer, assert_xrpc_error, sdk_client
+from tests.integration.conftest import (
+    Account,
+    LiveServer,
+    app_password_session,
+    assert_xrpc_error,
+    bearer,
+    sdk_client,
+)
 
 PATH = "/xrpc/com.atproto.server.getServiceAuth"
 AUD = "did:web:video.bsky.app"
 UPLOAD = "com.atproto.repo.uploadBlob"
+CHAT = "did:web:api.bsky.chat"
+GET_LOG = "chat.bsky.convo.getLog"
 
 
 def _signing_key(server: LiveServer, account: Account) -> str:
@@ -70,3 +79,51 @@ def test_refusals_are_typed_errors(
 
 def test_a_service_token_needs_a_session(server: LiveServer) -> None:
     assert_xrpc_error(server.http.get(PATH, params={"aud": AUD}), 401, "AuthenticationRequired")
+
+
+def _app_password_auth(server: LiveServer, account: Account, *, privileged: bool) -> dict[str, str]:
+    session = app_password_session(
+        server.http, account.handle, account.auth, "chat-client", privileged=privileged
+    )
+    return bearer(session["accessJwt"])
+
+
+@pytest.mark.parametrize("privileged", [False, True], ids=["password", "privileged-app-password"])
+def test_a_privileged_session_gets_a_token_for_a_chat_method(
+    server: LiveServer, account: Account, privileged: bool
+) -> None:
+    auth = _app_password_auth(server, account, privileged=True) if privileged else account.auth
+
+    response = server.http.get(PATH, headers=auth, params={"aud": CHAT, "lxm": GET_LOG})
+
+    assert response.status_code == 200, response.text
+    key = _signing_key(server, account)
+    payload = verify_jwt(response.json()["token"], lambda iss, _fresh: key, own_did=CHAT)
+    assert (payload.iss, payload.aud, payload.lxm) == (account.did, CHAT, GET_LOG)
+
+
+@pytest.mark.parametrize(
+    "lxm", [GET_LOG, "Chat.Bsky.Convo.getLog", "com.atproto.server.createAccount"]
+)
+def test_a_plain_app_password_session_gets_no_token_for_a_privileged_method(
+    server: LiveServer, account: Account, lxm: str
+) -> None:
+    auth = _app_password_auth(server, account, privileged=False)
+
+    response = server.http.get(PATH, headers=auth, params={"aud": CHAT, "lxm": lxm})
+
+    body = assert_xrpc_error(response, 400, "InvalidRequest")
+    assert body["message"] == (
+        f"insufficient access to request a service auth token for the following method: {lxm}"
+    )
+    ordinary = server.http.get(PATH, headers=auth, params={"aud": AUD, "lxm": UPLOAD})
+    assert ordinary.status_code == 200, ordinary.text
+
+
+def test_no_app_password_session_gets_a_token_for_a_protected_method(
+    server: LiveServer, account: Account
+) -> None:
+    auth = _app_password_auth(server, account, privileged=True)
+    for lxm in ("com.atproto.server.createAppPassword", "com.atproto.server.GETSESSION"):
+        response = server.http.get(PATH, headers=auth, params={"aud": AUD, "lxm": lxm})
+        assert "protected method" in assert_xrpc_error(response, 400, "InvalidRequest")["message"]

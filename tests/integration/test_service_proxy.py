@@ -17,7 +17,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from entrypoints.bootstrap import Services
-from tests.integration.conftest import PASSWORD, assert_xrpc_error, live_server
+from tests.integration.conftest import (
+    PASSWORD,
+    app_password_session,
+    assert_xrpc_error,
+    bearer,
+    live_server,
+)
 from tests.integration.live_server import free_port, serve
 
 
@@ -28,6 +34,7 @@ class Upstream:
         self.port = free_port()
         self.did = f"did:web:localhost%3A{self.port}"
         self.services: Services | None = None
+        self.calls: list[str] = []  # the methods that reached this service
 
     def key_of(self, iss: str, _fresh: bool) -> str:
         assert self.services is not None
@@ -44,6 +51,7 @@ class Upstream:
 
     async def xrpc(self, request: Request) -> Response:
         nsid = request.path_params["method"]
+        self.calls.append(nsid)
         if nsid == "app.bsky.feed.getTimeline":
             return JSONResponse({"error": "InvalidRequest", "message": "bad cursor"}, 400)
         token = request.headers["authorization"].removeprefix("Bearer ")
@@ -160,3 +168,52 @@ def test_a_protected_method_is_never_proxied_and_served_ones_stay_local(
         "/xrpc/com.atproto.server.getSession", headers={**auth, "atproto-proxy": named}
     )
     assert local.status_code == 200 and local.json()["did"] == _did  # answered here
+
+
+GET_LOG = "chat.bsky.convo.getLog"
+
+
+@pytest.mark.parametrize(
+    ("privileged", "reached"), [(True, True), (False, False)], ids=["privileged", "plain"]
+)
+def test_only_a_privileged_app_password_session_reaches_a_chat_method(
+    proxied: tuple[Upstream, httpx.Client, dict[str, str], str], privileged: bool, reached: bool
+) -> None:
+    upstream, http, auth, did = proxied
+    name = "chat-privileged" if privileged else "chat-plain"
+    session = app_password_session(http, "proxied.test", auth, name, privileged=privileged)
+    named = f"{upstream.did}#bsky_appview"
+    upstream.calls.clear()
+
+    response = http.get(
+        f"/xrpc/{GET_LOG}",
+        params={"cursor": "c1"},
+        headers={**bearer(session["accessJwt"]), "atproto-proxy": named},
+    )
+
+    if reached:
+        assert response.status_code == 200, response.text
+        assert (response.json()["iss"], response.json()["lxm"]) == (did, GET_LOG)
+        assert upstream.calls == [GET_LOG]
+    else:
+        body = assert_xrpc_error(response, 400, "InvalidToken")
+        assert body["message"] == "Bad token method"
+        assert upstream.calls == []
+        ordinary = http.get(
+            "/xrpc/app.bsky.actor.getProfile",
+            params={"actor": "proxied.test"},
+            headers=bearer(session["accessJwt"]),
+        )
+        assert ordinary.status_code == 200, ordinary.text  # the rest is proxied as before
+
+
+def test_a_protected_method_in_other_case_is_refused_before_anything_else(
+    proxied: tuple[Upstream, httpx.Client, dict[str, str], str],
+) -> None:
+    upstream, http, auth, _did = proxied
+    named = f"{upstream.did}#bsky_appview"
+    upstream.calls.clear()
+    for headers in ({**auth, "atproto-proxy": named}, {"atproto-proxy": named}):
+        response = http.get("/xrpc/com.atproto.server.GetSession", headers=headers)
+        assert assert_xrpc_error(response, 400, "InvalidToken")["message"] == "Bad token method"
+    assert upstream.calls == []

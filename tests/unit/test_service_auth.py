@@ -57,5 +57,26 @@ def test_app_password_sessions_cannot_bind_privileged_methods(
     issuer: ServiceAuth, lxm: str
 ) -> None:
     with pytest.raises(ServiceAuthRefused, match="insufficient access"):
-        issuer.issue(DID, AUD, lxm=lxm, app_password=True)
+        issuer.issue(DID, AUD, lxm=lxm, privileged=False)
     assert read_service_jwt(issuer.issue(DID, AUD, lxm=lxm))[1]["lxm"] == lxm
+
+
+@pytest.mark.parametrize(
+    "lxm", ["chat.bsky.convo.getLog", "chat.bsky.group.createGroup", "Chat.Bsky.convo.getLog"]
+)
+def test_privileged_sessions_bind_chat_methods_and_others_do_not(
+    issuer: ServiceAuth, lxm: str
+) -> None:
+    assert read_service_jwt(issuer.issue(DID, AUD, lxm=lxm, privileged=True))[1]["lxm"] == lxm
+    with pytest.raises(ServiceAuthRefused, match="insufficient access"):
+        issuer.issue(DID, AUD, lxm=lxm, privileged=False)
+
+
+def test_protected_methods_are_matched_in_any_case(issuer: ServiceAuth) -> None:
+    with pytest.raises(ServiceAuthRefused, match="protected method"):
+        issuer.issue(DID, AUD, lxm="com.atproto.server.CreateAppPassword")
+
+
+def test_insufficient_access_is_reported_before_a_bad_expiration(issuer: ServiceAuth) -> None:
+    with pytest.raises(ServiceAuthRefused, match="insufficient access"):
+        issuer.issue(DID, AUD, exp=NOW - 1, lxm="chat.bsky.convo.getLog", privileged=False)

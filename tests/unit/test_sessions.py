@@ -437,6 +437,46 @@ def test_refreshing_an_app_password_session_keeps_its_scope(w: World) -> None:
     assert w.service.verify_access(session.access_jwt).scope == "com.atproto.appPass"
 
 
+def test_a_privileged_app_password_logs_in_and_refreshes_with_the_privileged_scope(
+    w: World,
+) -> None:
+    app = w.service.create_app_password(ALICE.did, "chat", privileged=True)
+    assert app.privileged
+    session = w.service.create_session("alice.test", app.password)
+    ctx = w.service.verify_access(session.access_jwt)
+    assert ctx.scope == "com.atproto.appPassPrivileged"
+    assert (ctx.privileged, ctx.full_access) == (True, False)
+    for _ in range(2):
+        session = w.service.refresh_session(session.refresh_jwt)
+        assert w.service.verify_access(session.access_jwt).scope == ctx.scope
+
+
+@pytest.mark.parametrize(
+    ("scope", "privileged", "full_access"),
+    [
+        ("com.atproto.access", True, True),
+        ("com.atproto.appPassPrivileged", True, False),
+        ("com.atproto.appPass", False, False),
+    ],
+)
+def test_each_access_scope_is_accepted_with_its_rights(
+    w: World, scope: str, privileged: bool, full_access: bool
+) -> None:
+    token = w.signer.issue(
+        {"scope": scope, "sub": ALICE.did, "aud": SERVICE, "exp": 2**40}, "at+jwt"
+    )
+    ctx = w.service.verify_access(token)
+    assert (ctx.scope, ctx.privileged, ctx.full_access) == (scope, privileged, full_access)
+
+
+def test_app_passwords_are_listed_with_their_privilege(w: World) -> None:
+    w.service.create_app_password(ALICE.did, "plain")
+    w.clock.advance(1)
+    w.service.create_app_password(ALICE.did, "chat", privileged=True)
+    listed = w.service.list_app_passwords(ALICE.did)
+    assert [(a.name, a.privileged) for a in listed] == [("chat", True), ("plain", False)]
+
+
 def test_app_password_is_stored_only_as_a_digest(w: World) -> None:
     app = w.service.create_app_password(ALICE.did, "client")
     stored = repr(w.store.app_passwords)
