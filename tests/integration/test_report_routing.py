@@ -12,20 +12,19 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from atproto_server.auth.jwt import verify_jwt
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from entrypoints.bootstrap import Services
 from tests.integration.conftest import (
     LiveServer,
     app_password_auth,
     assert_xrpc_error,
     live_server,
 )
-from tests.integration.live_server import free_port, serve
+from tests.integration.live_server import serve
+from tests.integration.stand_in_service import StandInService
 
 CREATE_REPORT = "/xrpc/com.atproto.moderation.createReport"
 SPAM = "com.atproto.moderation.defs#reasonSpam"
@@ -43,32 +42,19 @@ class Received:
     content_type: str
 
 
-class ModerationService:
-    """A stand-in report service at `did:web:localhost%3A<port>` (service `#atproto_labeler`)."""
+class ModerationService(StandInService):
+    """A stand-in report service (service `#atproto_labeler`)."""
+
+    SERVICE_ID = "#atproto_labeler"
+    SERVICE_TYPE = "AtprotoLabeler"
 
     def __init__(self) -> None:
-        self.port = free_port()
-        self.did = f"did:web:localhost%3A{self.port}"
-        self.services: Services | None = None
+        super().__init__()
         self.received: list[Received] = []
         self._ids = itertools.count(1)
 
-    def key_of(self, iss: str, _fresh: bool) -> str:
-        assert self.services is not None
-        row = self.services.store.views.get_account(iss)
-        assert row is not None
-        return row.signing_key
-
-    async def did_doc(self, request: Request) -> JSONResponse:
-        return JSONResponse({
-            "@context": ["https://www.w3.org/ns/did/v1"], "id": self.did,
-            "service": [{"id": "#atproto_labeler", "type": "AtprotoLabeler",
-                         "serviceEndpoint": f"http://localhost:{self.port}"}],
-        })  # fmt: skip
-
     async def create_report(self, request: Request) -> Response:
-        token = request.headers["authorization"].removeprefix("Bearer ")
-        payload = verify_jwt(token, self.key_of)
+        payload = self.verified(request)
         body = json.loads(await request.body())
         self.received.append(
             Received(payload.iss, payload.aud, payload.lxm, body,

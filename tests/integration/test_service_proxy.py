@@ -10,13 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
-from atproto_server.auth.jwt import verify_jwt
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from entrypoints.bootstrap import Services
 from tests.integration.conftest import (
     PASSWORD,
     app_password_session,
@@ -24,38 +22,26 @@ from tests.integration.conftest import (
     bearer,
     live_server,
 )
-from tests.integration.live_server import free_port, serve
+from tests.integration.live_server import serve
+from tests.integration.stand_in_service import StandInService
 
 
-class Upstream:
-    """A stand-in AppView at `did:web:localhost%3A<port>` (service `#bsky_appview`)."""
+class Upstream(StandInService):
+    """A stand-in AppView (service `#bsky_appview`)."""
+
+    SERVICE_ID = "#bsky_appview"
+    SERVICE_TYPE = "BskyAppView"
 
     def __init__(self) -> None:
-        self.port = free_port()
-        self.did = f"did:web:localhost%3A{self.port}"
-        self.services: Services | None = None
+        super().__init__()
         self.calls: list[str] = []  # the methods that reached this service
-
-    def key_of(self, iss: str, _fresh: bool) -> str:
-        assert self.services is not None
-        row = self.services.store.views.get_account(iss)
-        assert row is not None
-        return row.signing_key
-
-    async def did_doc(self, request: Request) -> JSONResponse:
-        return JSONResponse({
-            "@context": ["https://www.w3.org/ns/did/v1"], "id": self.did,
-            "service": [{"id": "#bsky_appview", "type": "BskyAppView",
-                         "serviceEndpoint": f"http://localhost:{self.port}"}],
-        })  # fmt: skip
 
     async def xrpc(self, request: Request) -> Response:
         nsid = request.path_params["method"]
         self.calls.append(nsid)
         if nsid == "app.bsky.feed.getTimeline":
             return JSONResponse({"error": "InvalidRequest", "message": "bad cursor"}, 400)
-        token = request.headers["authorization"].removeprefix("Bearer ")
-        payload = verify_jwt(token, self.key_of)
+        payload = self.verified(request)
         body = await request.body()
         return JSONResponse(
             {
