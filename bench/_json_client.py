@@ -1,4 +1,4 @@
-"""A minimal keep-alive HTTP/1.1 JSON client: the createRecord load generator of bench/http.py.
+"""A minimal keep-alive HTTP/1.1 JSON client: the load generator of bench/http.py.
 
 On this 2-core machine the client shares the CPU with the server under test, and in the
 sequential workload its time adds straight to every round trip. `http.client` spends ~210 µs
@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import socket
 from types import TracebackType
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 _CRLF2 = b"\r\n\r\n"
 _RECV = 65536
@@ -47,7 +47,17 @@ class JsonClient:
             f"POST {path} HTTP/1.1\r\n{self._host_header}"
             f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n{extra}\r\n"
         )
-        request = head.encode() + data
+        return self._send(head.encode() + data)
+
+    def get(
+        self, path: str, params: dict[str, str], headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        """GET `path` with a query string; (status, response body)."""
+        extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+        target = f"{path}?{urlencode(params)}" if params else path
+        return self._send(f"GET {target} HTTP/1.1\r\n{self._host_header}{extra}\r\n".encode())
+
+    def _send(self, request: bytes) -> tuple[int, bytes]:
         try:
             return self._exchange(request)
         except (ConnectionDropped, ConnectionResetError, BrokenPipeError):

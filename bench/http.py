@@ -10,6 +10,7 @@ Workloads, each against a fresh account:
 - concurrent: 8 threads, each its own client and account, `--requests` calls in total;
   the createRecord clients are one keep-alive connection each (`bench/_json_client.py`):
   the same client for both servers, and light enough to leave them the CPU;
+- getRecord: one client reading one post `--requests` times (the read clients make most);
 - getRepo: a `--records`-record repo built with applyWrites, then downloaded (streamed) a few
   times; MB/s of the first download after the last write (cold: quire walks the tree and
   fills its CAR cache, ADR 0009), of the best later one (warm: quire serves the cached CAR;
@@ -70,7 +71,7 @@ class Session:
 
 
 @dataclass(frozen=True, slots=True)
-class WriteResult:
+class LoadResult:
     rate: float
     p50_ms: float
     p99_ms: float
@@ -219,17 +220,17 @@ def _client(target: Target) -> httpx.Client:
     return httpx.Client(base_url=target.url, timeout=60)
 
 
-def bench_sequential(target: Target, requests: int) -> WriteResult:
+def bench_sequential(target: Target, requests: int) -> LoadResult:
     with JsonClient(target.url) as client:
         session = create_account(client, "seq")
         _create_many(client, session, WARMUP)
         start = time.perf_counter()
         latencies = _create_many(client, session, requests)
         elapsed = time.perf_counter() - start
-    return WriteResult(requests / elapsed, *_p50_p99(latencies))
+    return LoadResult(requests / elapsed, *_p50_p99(latencies))
 
 
-def bench_concurrent(target: Target, requests: int) -> WriteResult:
+def bench_concurrent(target: Target, requests: int) -> LoadResult:
     per_client = max(1, requests // CONCURRENCY)
     clients = [JsonClient(target.url) for _ in range(CONCURRENCY)]
     sessions = [create_account(client, "conc") for client in clients]
@@ -259,7 +260,31 @@ def bench_concurrent(target: Target, requests: int) -> WriteResult:
     if errors:
         raise RuntimeError(f"concurrent createRecord failed: {errors[0]}")
     latencies = [latency for result in results for latency in result]
-    return WriteResult(len(latencies) / elapsed, *_p50_p99(latencies))
+    return LoadResult(len(latencies) / elapsed, *_p50_p99(latencies))
+
+
+def bench_get_record(target: Target, requests: int) -> LoadResult:
+    """Sequential `repo.getRecord` of one post: the read a client makes most."""
+    with JsonClient(target.url) as client:
+        session = create_account(client, "read")
+        status, data = client.post(
+            "/xrpc/com.atproto.repo.createRecord",
+            {"repo": session.did, "collection": POST, "record": _post(0)},
+            session.auth,
+        )
+        if status != 200:
+            raise RuntimeError(f"createRecord: {status} {data[:300]!r}")
+        rkey = json.loads(data)["uri"].rsplit("/", 1)[1]
+        params = {"repo": session.did, "collection": POST, "rkey": rkey}
+        latencies = []
+        for n in range(WARMUP + requests):
+            start = time.perf_counter()
+            status, data = client.get("/xrpc/com.atproto.repo.getRecord", params)
+            if n >= WARMUP:
+                latencies.append(time.perf_counter() - start)
+            if status != 200:
+                raise RuntimeError(f"getRecord: {status} {data[:300]!r}")
+    return LoadResult(len(latencies) / sum(latencies), *_p50_p99(latencies))
 
 
 def _p50_p99(latencies: list[float]) -> tuple[float, float]:
@@ -332,6 +357,9 @@ def run_all(target: Target, requests: int, records: int) -> dict[str, float]:
     report(f"{name}_concurrent{CONCURRENCY}_create", concurrent.rate, "records/s")
     report(f"{name}_concurrent{CONCURRENCY}_create_p50", concurrent.p50_ms, "ms")
     report(f"{name}_concurrent{CONCURRENCY}_create_p99", concurrent.p99_ms, "ms")
+    reads = bench_get_record(target, requests)
+    report(f"{name}_sequential_get_record", reads.rate, "records/s")
+    report(f"{name}_sequential_get_record_p50", reads.p50_ms, "ms")
     cold, mb_per_s, size_mb, rss_mb = bench_get_repo(target, records)
     report(f"{name}_get_repo_{records}_first", cold, "MB/s")
     report(f"{name}_get_repo_{records}", mb_per_s, "MB/s")
@@ -340,6 +368,7 @@ def run_all(target: Target, requests: int, records: int) -> dict[str, float]:
     return {
         "sequential": sequential.rate,
         "concurrent": concurrent.rate,
+        "get_record": reads.rate,
         "get_repo_first": cold,
         "get_repo": mb_per_s,
     }
@@ -360,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     for key, label in (
         ("sequential", "sequential_create"),
         ("concurrent", f"concurrent{CONCURRENCY}_create"),
+        ("get_record", "sequential_get_record"),
         ("get_repo_first", "get_repo_first"),
         ("get_repo", "get_repo"),
     ):
