@@ -11,6 +11,8 @@ Workloads, each against a fresh account:
   the createRecord clients are one keep-alive connection each (`bench/_json_client.py`):
   the same client for both servers, and light enough to leave them the CPU;
 - getRecord: one client reading one post `--requests` times (the read clients make most);
+- for both sequential workloads, the server process's CPU per request (all its threads, from
+  /proc), and how many times less of it quire spends than the reference;
 - getRepo: a `--records`-record repo built with applyWrites, then downloaded (streamed) a few
   times; MB/s of the first download after the last write (cold: quire walks the tree and
   fills its CAR cache, ADR 0009), of the best later one (warm: quire serves the cached CAR;
@@ -75,6 +77,14 @@ class LoadResult:
     rate: float
     p50_ms: float
     p99_ms: float
+    server_cpu_us: float = float("nan")
+    """The server process's CPU (all its threads) per request, from /proc."""
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of process `pid` so far (all threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -224,10 +234,12 @@ def bench_sequential(target: Target, requests: int) -> LoadResult:
     with JsonClient(target.url) as client:
         session = create_account(client, "seq")
         _create_many(client, session, WARMUP)
+        cpu = _cpu_seconds(target.pid)
         start = time.perf_counter()
         latencies = _create_many(client, session, requests)
         elapsed = time.perf_counter() - start
-    return LoadResult(requests / elapsed, *_p50_p99(latencies))
+        cpu = _cpu_seconds(target.pid) - cpu
+    return LoadResult(requests / elapsed, *_p50_p99(latencies), cpu / requests * 1e6)
 
 
 def bench_concurrent(target: Target, requests: int) -> LoadResult:
@@ -277,14 +289,20 @@ def bench_get_record(target: Target, requests: int) -> LoadResult:
         rkey = json.loads(data)["uri"].rsplit("/", 1)[1]
         params = {"repo": session.did, "collection": POST, "rkey": rkey}
         latencies = []
+        cpu = 0.0
         for n in range(WARMUP + requests):
+            if n == WARMUP:
+                cpu = _cpu_seconds(target.pid)
             start = time.perf_counter()
             status, data = client.get("/xrpc/com.atproto.repo.getRecord", params)
             if n >= WARMUP:
                 latencies.append(time.perf_counter() - start)
             if status != 200:
                 raise RuntimeError(f"getRecord: {status} {data[:300]!r}")
-    return LoadResult(len(latencies) / sum(latencies), *_p50_p99(latencies))
+        cpu = _cpu_seconds(target.pid) - cpu
+    return LoadResult(
+        len(latencies) / sum(latencies), *_p50_p99(latencies), cpu / len(latencies) * 1e6
+    )
 
 
 def _p50_p99(latencies: list[float]) -> tuple[float, float]:
@@ -353,6 +371,7 @@ def run_all(target: Target, requests: int, records: int) -> dict[str, float]:
     report(f"{name}_sequential_create", sequential.rate, "records/s")
     report(f"{name}_sequential_create_p50", sequential.p50_ms, "ms")
     report(f"{name}_sequential_create_p99", sequential.p99_ms, "ms")
+    report(f"{name}_sequential_create_server_cpu", sequential.server_cpu_us, "us/request")
     concurrent = bench_concurrent(target, requests)
     report(f"{name}_concurrent{CONCURRENCY}_create", concurrent.rate, "records/s")
     report(f"{name}_concurrent{CONCURRENCY}_create_p50", concurrent.p50_ms, "ms")
@@ -360,6 +379,7 @@ def run_all(target: Target, requests: int, records: int) -> dict[str, float]:
     reads = bench_get_record(target, requests)
     report(f"{name}_sequential_get_record", reads.rate, "records/s")
     report(f"{name}_sequential_get_record_p50", reads.p50_ms, "ms")
+    report(f"{name}_sequential_get_record_server_cpu", reads.server_cpu_us, "us/request")
     cold, mb_per_s, size_mb, rss_mb = bench_get_repo(target, records)
     report(f"{name}_get_repo_{records}_first", cold, "MB/s")
     report(f"{name}_get_repo_{records}", mb_per_s, "MB/s")
@@ -369,6 +389,8 @@ def run_all(target: Target, requests: int, records: int) -> dict[str, float]:
         "sequential": sequential.rate,
         "concurrent": concurrent.rate,
         "get_record": reads.rate,
+        "create_cpu": sequential.server_cpu_us,
+        "get_record_cpu": reads.server_cpu_us,
         "get_repo_first": cold,
         "get_repo": mb_per_s,
     }
@@ -394,6 +416,9 @@ def main(argv: list[str] | None = None) -> int:
         ("get_repo", "get_repo"),
     ):
         print(f"ratio_{label}: {ours[key] / theirs[key]:.1f}x", flush=True)
+    for key, label in (("create_cpu", "sequential_create"), ("get_record_cpu", "get_record")):
+        # how many times less server CPU quire spends on the same request
+        print(f"cpu_ratio_{label}: {theirs[key] / ours[key]:.1f}x", flush=True)
     return 0
 
 

@@ -1,0 +1,93 @@
+"""Where one sequential commit's time goes, end to end in process on SQLite, part by part.
+
+Each part is wrapped with a timer (a wrapper costs under a microsecond, against parts of tens
+to hundreds) and the totals are divided by the number of commits. Parts nest: `save` holds
+the encoding, the recorder and `COMMIT`; `views.write` holds the fold and the statements. The
+floor beside them is `bench/store.py`'s commit-shaped floor on the same machine.
+
+Run: `.venv/bin/python -m bench.commit_parts [--commits N]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from eventsourcing import persistence, sqlite
+
+import application.repo_host.app as host_module
+import application.view_batch as view_batch
+import domain.crypto.k256 as k256
+import domain.repo.commit_builder as commit_builder
+import domain.repo.mst as mst
+from adapters.storage import sqlite_recorder, view_writer
+from adapters.storage.store import sqlite_store
+from bench._timing import report
+from bench.store import _accounts, _host, sequential
+
+TOTALS: Counter[str] = Counter()
+
+PARTS: tuple[tuple[Any, str, str], ...] = (
+    (host_module.RepoHost, "apply_writes", "commit"),
+    (host_module, "prepare_writes", "validate_and_encode_record"),
+    (host_module.RepoHost, "_writable", "account_check"),
+    (host_module, "build_commit", "decide"),
+    (mst.Mst, "put", "decide.mst_put"),
+    (mst.Mst, "flush", "decide.mst_flush"),
+    (commit_builder, "covering_proofs", "decide.proofs"),
+    (commit_builder, "_signed", "decide.sign_and_encode_commit"),
+    (k256.K256Keypair, "sign", "decide.sign_and_encode_commit.k256"),
+    (host_module.Repo, "record_commit", "aggregate_event_with_car_slice"),
+    (host_module.RepoHost, "save", "save"),
+    (host_module, "project", "save.project"),
+    (persistence.Mapper, "to_stored_event", "save.encode_event"),
+    (sqlite_recorder.QuireSQLiteRecorder, "_insert_events", "save.insert"),
+    (view_writer.ViewWriter, "write", "save.insert.views"),
+    (view_batch.ViewBatch, "of", "save.insert.views.fold_and_frame"),
+    (sqlite.SQLiteCursor, "execute", "sql.execute"),
+    (sqlite.SQLiteCursor, "executemany", "sql.executemany"),
+    (sqlite.SQLiteConnection, "commit", "sql.COMMIT"),
+)
+
+
+def _timed(fn: Callable[..., Any], label: str) -> Callable[..., Any]:
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            TOTALS[label] += time.perf_counter() - start
+
+    return timed
+
+
+def main() -> None:
+    """Warm up, wrap every part, run `--commits` sequential commits, print µs per commit."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--commits", type=int, default=3000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        store = sqlite_store(Path(tmp) / "data")
+        host = _host(store, None)
+        did = _accounts(host, 1)[0]
+        sequential(host, did, 500)
+        for owner, name, label in PARTS:
+            setattr(owner, name, _timed(getattr(owner, name), label))
+        TOTALS.clear()
+        cpu = time.process_time()
+        sequential(host, did, args.commits)
+        cpu = time.process_time() - cpu
+        report("commit_cpu", cpu / args.commits * 1e6, "us/commit")
+        for _, _, label in PARTS:
+            report(f"part.{label}", TOTALS[label] / args.commits * 1e6, "us/commit")
+        host.close()
+        store.close()
+
+
+if __name__ == "__main__":
+    main()
