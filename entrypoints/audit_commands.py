@@ -68,10 +68,11 @@ def run_replay(args: argparse.Namespace) -> int:
         finally:
             scratch.close()
     print(file=sys.stderr)
-    print(f"{'view':<14} {'live':<34} {'rebuilt':<34} ok")
+    width = max(len("view"), *map(len, report.live))
+    print(f"{'view':<{width}} {'live':<34} {'rebuilt':<34} ok")
     for name in sorted(report.live):
         live, rebuilt = report.live[name], report.rebuilt.get(name, "-")
-        print(f"{name:<14} {live:<34} {rebuilt:<34} {'yes' if live == rebuilt else 'NO'}")
+        print(f"{name:<{width}} {live:<34} {rebuilt:<34} {'yes' if live == rebuilt else 'NO'}")
     print(f"events replayed: {report.events}")
     return 0 if report.ok else 1
 

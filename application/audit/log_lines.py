@@ -1,4 +1,4 @@
-"""`quire log`: events as JSON-ready dicts (seq, time, DID, type, rev, commit, ops)."""
+"""`quire log`: events as JSON-ready dicts (seq, time, DID, type, rev, commit, ops, takedowns)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,11 @@ from eventsourcing.application import Application
 from application.audit.log_reader import iter_events
 from application.projection import frame_time
 from domain.data import atjson
+
+_FIELDS = (
+    "rev", "commit", "since", "prev_data", "data", "handle", "status",
+    "collection", "rkey", "cid", "ref",  # takedowns: what was taken down (ref) or lifted (null)
+)  # fmt: skip
 
 
 def _did_of(event: Any) -> str:
@@ -35,7 +40,7 @@ def log_lines(
             "did": event_did,
             "type": type(event).__qualname__,
         }
-        for name in ("rev", "commit", "since", "prev_data", "data", "handle", "status"):
+        for name in _FIELDS:
             if hasattr(event, name):
                 line[name] = atjson.to_json(getattr(event, name))
         if hasattr(event, "ops"):

@@ -54,10 +54,32 @@ def test_log_prints_one_json_line_per_event_filtered_by_did(data: Path) -> None:
     ]
 
 
+def test_log_shows_what_a_takedown_took_down_and_when_it_was_lifted(data: Path) -> None:
+    store = sqlite_store(data)
+    host = RepoHost(
+        store.env, blocks=store.views, keys=SqlKeyStore(engine_for("sqlite", store.conninfo))
+    )
+    host.change_record_takedown(DID, POST, "3k2aaaaaaa012", "case-7")
+    host.change_record_takedown(DID, POST, "3k2aaaaaaa012", None)
+    host.close()
+    store.close()
+    result = quire("log", "--data", str(data), "--did", DID)
+    applied, lifted = [json.loads(line) for line in result.stdout.decode().splitlines()][-2:]
+    assert applied["type"] == lifted["type"] == "Account.RecordTakedownChanged"
+    assert (applied["collection"], applied["rkey"], applied["ref"]) == (
+        POST,
+        "3k2aaaaaaa012",
+        "case-7",
+    )
+    assert lifted["ref"] is None
+
+
 def test_replay_and_audit_pass_on_an_untouched_store(data: Path) -> None:
     replayed = quire("replay", "--data", str(data))
     assert replayed.returncode == 0, replayed.stdout.decode()
     assert b"NO" not in replayed.stdout
+    table = replayed.stdout.decode().splitlines()[:-1]
+    assert len({line.index(" ", len("record_takedowns")) for line in table}) == 1, table
     audited = quire("audit", "--data", str(data))
     assert audited.returncode == 0, audited.stdout.decode()
     assert b"failures: 0" in audited.stdout
