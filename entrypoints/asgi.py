@@ -10,8 +10,6 @@ import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import BaseRoute, Mount, Route
 
 from adapters.http.account_admin_routes import AccountAdminRoutes
@@ -25,6 +23,7 @@ from adapters.http.blob_routes import BlobRoutes
 from adapters.http.crawl_routes import CrawlAndImportRoutes
 from adapters.http.email_routes import EmailRoutes
 from adapters.http.firehose import firehose_routes
+from adapters.http.handle_routes import HandleRoutes
 from adapters.http.identity_lookup_routes import IdentityLookupRoutes
 from adapters.http.identity_routes import IdentityRoutes
 from adapters.http.invite_routes import InviteRoutes
@@ -68,25 +67,13 @@ def _proxy_routes(services: Services, auth: BearerAuth) -> ProxyRoutes:
     return ProxyRoutes(services.extras["proxy"], auth, configured, guarded)
 
 
-def _identity_routes(services: Services) -> list[BaseRoute]:
-    async def resolve_handle(request: Request) -> JSONResponse:
-        handle = (request.query_params.get("handle") or "").lower()
-        account = services.views.get_account_by_handle(handle) if handle else None
-        if account is None:
-            raise XrpcError(400, "HandleNotFound", "Unable to resolve handle")
-        return JSONResponse({"did": account.did})
-
-    async def well_known_did(request: Request) -> PlainTextResponse:
-        host = (request.headers.get("host") or "").split(":")[0].lower()
-        account = services.views.get_account_by_handle(host) if host else None
-        if account is None:
-            return PlainTextResponse("User not found", status_code=404)
-        return PlainTextResponse(account.did)
-
-    return [
-        Route("/xrpc/com.atproto.identity.resolveHandle", resolve_handle, methods=["GET"]),
-        Route("/.well-known/atproto-did", well_known_did, methods=["GET"]),
-    ]
+def _handle_routes(services: Services) -> list[BaseRoute]:
+    lookup = services.extras["identity_lookup"]
+    return HandleRoutes(
+        services.views.get_account_by_handle,
+        lookup.handle_did,
+        services.settings.handle_domains,
+    ).routes()
 
 
 def build_app(services: Services) -> Starlette:
@@ -133,7 +120,7 @@ def build_app(services: Services) -> Starlette:
         *BlobRoutes(services.blobs, auth, check_repo=sync.check_hosted).routes(),
         *firehose_routes(services.hub),
         *CrawlAndImportRoutes(services.host, auth, services.extras["crawl_requests"]).routes(),
-        *_identity_routes(services),
+        *_handle_routes(services),
         *IdentityLookupRoutes(services.extras["identity_lookup"]).routes(),
         *IdentityRoutes(services.extras["identity"], auth).routes(),
         *ServiceAuthRoutes(services.extras["service_auth"], auth).routes(),

@@ -15,7 +15,8 @@ from starlette.routing import Route
 from adapters.http.admin_auth import AdminAuth
 from adapters.http.xrpc import call, int_param, json_body, ok, param, text_field
 from adapters.http.xrpc_errors import invalid_request
-from application.admin_service import AdminService
+from application.admin_service import AdminService, SubjectStatus
+from application.content_takedowns import ContentStatus
 
 ADMIN = "/xrpc/com.atproto.admin."
 SERVER = "/xrpc/com.atproto.server."
@@ -50,6 +51,7 @@ class AdminRoutes:
         did = param(request, "did", required=False)
         uri = param(request, "uri", required=False)
         blob = param(request, "blob", required=False)
+        status: SubjectStatus | ContentStatus
         # The reference's order: a blob (which needs its account's did), a record, an account.
         if blob:
             if not did:

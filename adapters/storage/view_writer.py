@@ -29,7 +29,7 @@ def _insert(name: DialectName) -> Any:
 def _dialect(name: DialectName) -> Dialect:
     if name == "sqlite":
         return sqlite.dialect(paramstyle="named")
-    return postgresql.psycopg.dialect(paramstyle="pyformat")
+    return postgresql.psycopg.dialect(paramstyle="pyformat")  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True, slots=True)

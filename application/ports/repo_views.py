@@ -53,6 +53,10 @@ class RepoViews(Protocol):
         """The collections that hold records in `did`'s repo."""
         ...
 
+    def list_blobs(self, did: str, after: bytes, limit: int) -> list[CID]:
+        """Distinct blob CIDs referenced by `did`'s records, after `after`, by CID bytes."""
+        ...
+
     def seq_after(self, seq: int, limit: int) -> list[SeqEvent]:
         """Seq events with seq > `seq`, ascending."""
         ...
