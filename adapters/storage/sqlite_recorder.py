@@ -18,6 +18,9 @@ from adapters.storage.ddl import view_ddl
 from adapters.storage.view_writer import ViewWriter
 
 _SYNCHRONOUS = frozenset({"OFF", "NORMAL", "FULL", "EXTRA"})
+SAFETY_NET_CHECKPOINT_PAGES = 32768
+"""Pages of log after which a commit checkpoints itself (the checkpointer thread normally
+has long since done it)."""
 
 
 def _set_synchronous(datastore: SQLiteDatastore, level: str) -> None:
@@ -38,10 +41,11 @@ def _set_synchronous(datastore: SQLiteDatastore, level: str) -> None:
         connection = create()
         sqlite_conn = connection._sqlite_conn
         sqlite_conn.execute(f"PRAGMA synchronous={level}")
-        # A bigger page cache keeps the hot index pages of every view in memory, and a larger
-        # checkpoint interval batches the WAL-to-database copies (each one syncs).
+        # A bigger page cache keeps the hot index pages of every view in memory. Checkpoints
+        # are the store's `WalCheckpointer`'s job, off the commit path; a commit checkpoints
+        # only as a safety net, past 128 MiB of log.
         sqlite_conn.execute("PRAGMA cache_size=-65536")
-        sqlite_conn.execute("PRAGMA wal_autocheckpoint=8192")
+        sqlite_conn.execute(f"PRAGMA wal_autocheckpoint={SAFETY_NET_CHECKPOINT_PAGES}")
         return connection
 
     pool._create_connection = create_with_pragma  # type: ignore[method-assign]

@@ -13,6 +13,7 @@ from adapters.storage.connections import (
     SQLiteReadConnections,
 )
 from adapters.storage.sql_views import SqlViews
+from adapters.storage.wal_checkpointer import WalCheckpointer
 
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -26,14 +27,18 @@ class Store:
     views: SqlViews
     dialect: str
     conninfo: str
+    checkpointer: WalCheckpointer | None = None
 
     def close(self) -> None:
-        """Release the read connections (the applications close their own)."""
+        """Release the read connections and stop the checkpointer (the applications close
+        their own connections)."""
+        if self.checkpointer is not None:
+            self.checkpointer.close()
         self.reads.close()
 
 
 def sqlite_store(data_dir: Path, *, create: bool = True) -> Store:
-    """The embedded default: `<data_dir>/quire.sqlite`, WAL mode."""
+    """The embedded default: `<data_dir>/quire.sqlite`, WAL mode, checkpointed on a thread."""
     data_dir.mkdir(parents=True, exist_ok=True)
     path = str((data_dir / "quire.sqlite").resolve())
     env = {
@@ -45,7 +50,7 @@ def sqlite_store(data_dir: Path, *, create: bool = True) -> Store:
         "CREATE_TABLE": "y" if create else "n",
     }
     reads = SQLiteReadConnections(path)
-    return Store(env, reads, SqlViews(reads), "sqlite", path)
+    return Store(env, reads, SqlViews(reads), "sqlite", path, WalCheckpointer(path))
 
 
 def postgres_store(url: str, *, schema: str = "public", create: bool = True) -> Store:
