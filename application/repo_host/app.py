@@ -292,55 +292,41 @@ class RepoHost(Application[str]):
 
         return self._retrying(did, "rotate the key of", decide)
 
-    def change_handle(self, did: str, handle: str) -> None:
-        """Record a new handle (`#identity`)."""
+    def _change_account(self, did: str, what: str, change: Callable[[Account], None]) -> None:
+        """Apply one change to the Account aggregate alone, retried like any command."""
 
         def decide() -> tuple[tuple[Any, ...], None]:
             account = self.get_account(did)
-            account.change_handle(handle)
+            change(account)
             return (account,), None
 
-        self._retrying(did, "change the handle of", decide)
+        self._retrying(did, what, decide)
+
+    def change_handle(self, did: str, handle: str) -> None:
+        """Record a new handle (`#identity`)."""
+        self._change_account(did, "change the handle of", lambda a: a.change_handle(handle))
 
     def change_email(self, did: str, email: str) -> None:
         """Record a new contact email (in the log and the accounts view, not the firehose)."""
-
-        def decide() -> tuple[tuple[Any, ...], None]:
-            account = self.get_account(did)
-            account.change_email(email)
-            return (account,), None
-
-        self._retrying(did, "change the email of", decide)
+        self._change_account(did, "change the email of", lambda a: a.change_email(email))
 
     def change_record_takedown(self, did: str, collection: str, rkey: str, ref: str | None) -> None:
         """Take down (`ref`) or restore (None) one record: in the log, not the firehose."""
-
-        def decide() -> tuple[tuple[Any, ...], None]:
-            account = self.get_account(did)
-            account.change_record_takedown(collection, rkey, ref)
-            return (account,), None
-
-        self._retrying(did, "change a record takedown of", decide)
+        self._change_account(
+            did,
+            "change a record takedown of",
+            lambda a: a.change_record_takedown(collection, rkey, ref),
+        )
 
     def change_blob_takedown(self, did: str, cid: CID, ref: str | None) -> None:
         """Take down (`ref`) or restore (None) one blob of `did`: in the log, not the firehose."""
-
-        def decide() -> tuple[tuple[Any, ...], None]:
-            account = self.get_account(did)
-            account.change_blob_takedown(cid, ref)
-            return (account,), None
-
-        self._retrying(did, "change a blob takedown of", decide)
+        self._change_account(
+            did, "change a blob takedown of", lambda a: a.change_blob_takedown(cid, ref)
+        )
 
     def set_status(self, did: str, status: str) -> None:
         """Activate, deactivate, take down or delete an account (`#account`)."""
-
-        def decide() -> tuple[tuple[Any, ...], None]:
-            account = self.get_account(did)
-            account.change_status(status)
-            return (account,), None
-
-        self._retrying(did, "change the status of", decide)
+        self._change_account(did, "change the status of", lambda a: a.change_status(status))
 
     def _account_rows(self, dids: list[str]) -> dict[str, AccountRow] | None:
         """The accounts view rows of a batch's DIDs, in one read (None without the view)."""
