@@ -55,10 +55,13 @@ from entrypoints.server_secrets import ServerSecrets, load_or_create
 
 
 def open_store(settings: Settings, *, create: bool = True) -> Store:
-    """SQLite in the data directory unless a Postgres URL is configured."""
+    """SQLite in the data directory unless a Postgres URL is configured.
+
+    `create=False` is the auditors' read-only opening: no schema created, no checkpointer.
+    """
     if settings.database_url:
         return postgres_store(settings.database_url, schema=settings.db_schema, create=create)
-    return sqlite_store(settings.data_dir, create=create)
+    return sqlite_store(settings.data_dir, create=create, checkpoint=create)
 
 
 @dataclass

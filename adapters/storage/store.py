@@ -29,16 +29,25 @@ class Store:
     conninfo: str
     checkpointer: WalCheckpointer | None = None
 
+    def stop_checkpointer(self) -> None:
+        """Stop checkpointing from this process (another process writes and checkpoints)."""
+        if self.checkpointer is not None:
+            self.checkpointer.close()
+            self.checkpointer = None
+
     def close(self) -> None:
         """Release the read connections and stop the checkpointer (the applications close
         their own connections)."""
-        if self.checkpointer is not None:
-            self.checkpointer.close()
+        self.stop_checkpointer()
         self.reads.close()
 
 
-def sqlite_store(data_dir: Path, *, create: bool = True) -> Store:
-    """The embedded default: `<data_dir>/quire.sqlite`, WAL mode, checkpointed on a thread."""
+def sqlite_store(data_dir: Path, *, create: bool = True, checkpoint: bool = True) -> Store:
+    """The embedded default: `<data_dir>/quire.sqlite`, WAL mode, checkpointed on a thread.
+
+    A process that only reads (the auditors) passes `checkpoint=False`: the writer's process
+    checkpoints, and with no other thread running `quire replay` can fork its workers.
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     path = str((data_dir / "quire.sqlite").resolve())
     env = {
@@ -50,7 +59,8 @@ def sqlite_store(data_dir: Path, *, create: bool = True) -> Store:
         "CREATE_TABLE": "y" if create else "n",
     }
     reads = SQLiteReadConnections(path)
-    return Store(env, reads, SqlViews(reads), "sqlite", path, WalCheckpointer(path))
+    checkpointer = WalCheckpointer(path) if checkpoint else None
+    return Store(env, reads, SqlViews(reads), "sqlite", path, checkpointer)
 
 
 def postgres_store(url: str, *, schema: str = "public", create: bool = True) -> Store:

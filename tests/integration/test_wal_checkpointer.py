@@ -68,3 +68,23 @@ def test_the_log_is_reused_from_its_start_once_copied(tmp_path: Path) -> None:
     store.close()
     # Without checkpoints the log would hold all 500 commits by the last burst.
     assert sizes[-1] < 2 * sizes[0], sizes
+
+
+def test_an_auditor_opening_reads_without_a_checkpointer(tmp_path: Path) -> None:
+    """`quire replay` forks its workers only when its process runs no other thread."""
+    import threading
+
+    from entrypoints.bootstrap import open_store
+    from entrypoints.config import Settings
+
+    settings = Settings(data_dir=tmp_path / "data", database_url=None)
+    live = open_store(settings)
+    try:
+        assert live.checkpointer is not None
+        before = threading.active_count()
+        auditor = open_store(settings, create=False)
+        assert auditor.checkpointer is None
+        assert threading.active_count() == before
+        auditor.close()
+    finally:
+        live.close()
