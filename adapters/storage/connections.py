@@ -79,8 +79,12 @@ class PostgresReadConnections:
 
     @contextmanager
     def cursor(self) -> Iterator[Any]:
-        """A cursor on a pooled connection."""
-        with self._pool.connection() as conn, conn.cursor() as cur:
+        """A cursor on a pooled connection, with results in binary.
+
+        Most of what the views return is bytes (blocks, CIDs, frames); in text form the
+        server hex-encodes them and the client decodes twice the size.
+        """
+        with self._pool.connection() as conn, conn.cursor(binary=True) as cur:
             yield cur
 
     def close(self) -> None:

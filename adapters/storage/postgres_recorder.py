@@ -3,6 +3,11 @@
 The base recorder takes an EXCLUSIVE lock on the events table and NOTIFYs its channel inside
 the insert transaction, so notification ids (our firehose seq) commit in order and tails in
 other processes wake up. The views are written with the same cursor before the commit.
+
+Events go in as four binary arrays rather than the base recorder's array of a composite type
+in text form: a commit event is a few KiB of bytes, which the text form doubles into hex and
+the server parses back, and a 3 KiB bytea row cost the server about three times as much in
+text as in binary (ADR 0008).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL
+from psycopg.sql import SQL, Composed, Identifier
 
 from adapters.storage.ddl import view_ddl
 from adapters.storage.view_writer import ViewWriter
@@ -28,6 +33,29 @@ class QuirePostgresRecorder(PostgresApplicationRecorder):
         self.views = ViewWriter("postgresql", datastore.schema)
         for statement in view_ddl("postgresql", datastore.schema):
             self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
+        self._insert_arrays: Composed = SQL(
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%b::text[], %b::bigint[], %b::text[], %b::bytea[]) "
+            "RETURNING notification_id"
+        ).format(schema=Identifier(datastore.schema), table=Identifier(self.events_table_name))
+        self._notify: Composed = SQL("NOTIFY {0}").format(Identifier(self.channel_name))
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        """What the base recorder does (lock, notify, insert returning ids), in binary."""
+        self._lock_table(curs)
+        curs.execute(self._notify)
+        curs.execute(
+            self._insert_arrays,
+            (
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+            ),
+            prepare=True,
+        )
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any

@@ -212,7 +212,8 @@ def _postgres_bulk(db_schema: str | None) -> dict[str, tuple[str, tuple[str, ...
     q = f'"{db_schema}".' if db_schema else ""
 
     def unnest(columns: dict[str, str]) -> str:
-        arrays = ", ".join(f"%({name})s::{kind}[]" for name, kind in columns.items())
+        # binary arrays (`%b`): blocks and frames are bytes, which the text form sends as hex
+        arrays = ", ".join(f"%({name})b::{kind}[]" for name, kind in columns.items())
         return f"SELECT * FROM unnest({arrays})"
 
     blocks = {"cid": "bytea", "data": "bytea"}
@@ -245,8 +246,8 @@ def _postgres_bulk(db_schema: str | None) -> dict[str, tuple[str, tuple[str, ...
 def _bulk(
     cursor: Any, sql: ViewStatements, kind: str, fallback: str, rows: list[dict[str, Any]]
 ) -> None:
-    """One array statement on Postgres for two or more rows; executemany elsewhere."""
-    if sql.bulk is None or len(rows) < 2:
+    """One binary array statement on Postgres, even for one row; executemany elsewhere."""
+    if sql.bulk is None or not rows:
         _many(cursor, fallback, rows)
         return
     statement, columns = sql.bulk[kind]

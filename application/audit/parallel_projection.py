@@ -59,6 +59,12 @@ def _rows(page: list[Notification]) -> list[StoredRow]:
     return [(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in page]
 
 
+def can_fork() -> bool:
+    """Fork is cheap and shares the imported modules, but is only safe with no other thread
+    (a Postgres store's connection pool runs some; workers are then spawned)."""
+    return threading.active_count() == 1 and os.name == "posix"
+
+
 def default_workers() -> int:
     """One worker per core: the writer itself mostly waits on the database."""
     return max(1, os.cpu_count() or 1)
@@ -80,8 +86,7 @@ def project_pages(
         for page in pages:
             yield len(page), project_rows(mapper, _rows(page))
         return
-    # fork is cheap and shares the imported modules, but is only safe with no other threads.
-    method = "fork" if threading.active_count() == 1 and os.name == "posix" else "spawn"
+    method = "fork" if can_fork() else "spawn"
     context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_init_worker, initargs=(mapper, open_shard)

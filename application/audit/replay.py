@@ -10,7 +10,7 @@ from typing import Any
 from eventsourcing.application import Application
 
 from application.audit.log_reader import iter_notifications
-from application.audit.parallel_projection import default_workers, project_pages
+from application.audit.parallel_projection import can_fork, default_workers, project_pages
 from application.ports.view_store import ViewDigests, ViewSink
 
 _PARALLEL_FROM = 5_000
@@ -18,6 +18,8 @@ _PARALLEL_FROM = 5_000
 
 Measured with forked workers (ADR 0010): at 6,000 events two workers took 0.34-0.42 s and
 one process 0.45 s; at 18,000, 1.05-1.18 s against 1.32-1.46 s."""
+_PARALLEL_SPAWNED_FROM = 20_000
+"""The same when workers must be spawned (another thread runs): a fresh interpreter each."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +59,8 @@ def replay(
     started = time.perf_counter()
     if workers is None:
         longest = app.recorder.max_notification_id() or 0
-        workers = default_workers() if longest > _PARALLEL_FROM else 1
+        threshold = _PARALLEL_FROM if can_fork() else _PARALLEL_SPAWNED_FROM
+        workers = default_workers() if longest > threshold else 1
     pages = iter_notifications(app)
     for events, batch in project_pages(app.mapper, pages, workers, sink.shard_opener()):
         sink.write(batch)
