@@ -19,7 +19,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Composed, Identifier
+from psycopg.sql import SQL
 
 from adapters.storage.ddl import view_ddl
 from adapters.storage.view_writer import ViewWriter
@@ -33,12 +33,19 @@ class QuirePostgresRecorder(PostgresApplicationRecorder):
         self.views = ViewWriter("postgresql", datastore.schema)
         for statement in view_ddl("postgresql", datastore.schema):
             self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
-        self._insert_arrays: Composed = SQL(
-            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+        # Plain strings, rendered once: psycopg caches their conversion, where a `Composed`
+        # is rendered again (identifier escaping included) on every execute.
+        table = f"{_quoted(datastore.schema)}.{_quoted(self.events_table_name)}"
+        self._insert_arrays = (
+            f"INSERT INTO {table} (originator_id, originator_version, topic, state) "
             "SELECT * FROM unnest(%b::text[], %b::bigint[], %b::text[], %b::bytea[]) "
             "RETURNING notification_id"
-        ).format(schema=Identifier(datastore.schema), table=Identifier(self.events_table_name))
-        self._notify: Composed = SQL("NOTIFY {0}").format(Identifier(self.channel_name))
+        )
+        self._notify = f"NOTIFY {_quoted(self.channel_name)}"
+        self.lock_table_statements = [
+            f"SET LOCAL lock_timeout = '{datastore.lock_timeout}s'",  # type: ignore[list-item]
+            f"LOCK TABLE {table} IN EXCLUSIVE MODE",  # type: ignore[list-item]
+        ]
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -65,3 +72,8 @@ class QuirePostgresRecorder(PostgresApplicationRecorder):
         if changes and ids:
             self.views.write(curs, changes, ids)
         return ids
+
+
+def _quoted(identifier: str) -> str:
+    """A double-quoted SQL identifier (schema and table names are checked at start-up)."""
+    return '"' + identifier.replace('"', '""') + '"'
