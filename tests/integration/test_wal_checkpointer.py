@@ -48,10 +48,12 @@ def test_commits_reach_the_database_file_off_the_commit_path(tmp_path: Path) -> 
     _write(host, 0, 200)  # ~4,000 log pages: far below the writer's own checkpoint threshold
     _settle(store)
     assert database.stat().st_size > before + 200 * 500  # the pages were copied in
+    checkpointer = store.checkpointer
+    assert checkpointer is not None
     host.close()
     store.close()
-    assert store.checkpointer is not None
-    assert not store.checkpointer._thread.is_alive()
+    assert store.checkpointer is None
+    assert not checkpointer._thread.is_alive()
 
 
 def test_the_log_is_reused_from_its_start_once_copied(tmp_path: Path) -> None:
