@@ -128,7 +128,9 @@ def replay_rate(
     default (one projection process per core on a long log); 1 projects in this process.
     """
     scratch = ScratchViewStore(tmp / "replay.sqlite")
-    result = replay(host, scratch, SqlViewDigests(store.reads), scratch.digests(), workers=workers)
+    log = store.log_pages(host.recorder.events_table_name)  # type: ignore[attr-defined]
+    digests = SqlViewDigests(store.reads)
+    result = replay(host, scratch, digests, scratch.digests(), workers=workers, log=log)
     scratch.close()
     assert result.ok, "replay differs from live views"
     return result.events / result.rebuild_seconds, result.events

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from adapters.storage.scratch_view_store import ScratchViewStore
 from adapters.storage.sql_key_store import SqlKeyStore, engine_for
+from adapters.storage.store import Store
 from adapters.storage.view_digest import SqlViewDigests
 from application.audit.auditor import audit_log
 from application.audit.log_lines import log_lines
@@ -29,7 +30,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _open_host(settings: Settings) -> tuple[RepoHost, object]:
+def _open_host(settings: Settings) -> tuple[RepoHost, Store]:
     store = open_store(settings, create=False)
     keys = SqlKeyStore(engine_for(store.dialect, store.conninfo, settings.db_schema))
     return RepoHost(store.env, blocks=store.views, keys=keys), store
@@ -60,10 +61,11 @@ def run_replay(args: argparse.Namespace) -> int:
             report = replay(
                 host,
                 scratch,
-                SqlViewDigests(store.reads),  # type: ignore[attr-defined]
+                SqlViewDigests(store.reads),
                 scratch.digests(),
                 progress=_progress("replayed"),  # type: ignore[arg-type]
                 workers=args.workers,
+                log=store.log_pages(host.recorder.events_table_name),  # type: ignore[attr-defined]
             )
         finally:
             scratch.close()
@@ -98,7 +100,7 @@ def run_export(args: argparse.Namespace) -> int:
     settings = _settings(args)
     host, store = _open_host(settings)
     head = head_at(host, args.did, seq=args.at_seq, rev=args.at_rev)
-    views = store.views  # type: ignore[attr-defined]
+    views = store.views
     if args.records:
         for path, cid in records_at(views, head):
             sys.stdout.write(json.dumps({"path": path, "cid": str(cid)}) + "\n")

@@ -43,8 +43,8 @@ class QuirePostgresRecorder(PostgresApplicationRecorder):
         )
         self._notify = f"NOTIFY {_quoted(self.channel_name)}"
         self.lock_table_statements = [
-            f"SET LOCAL lock_timeout = '{datastore.lock_timeout}s'",  # type: ignore[list-item]
-            f"LOCK TABLE {table} IN EXCLUSIVE MODE",  # type: ignore[list-item]
+            f"SET LOCAL lock_timeout = '{datastore.lock_timeout}s'",
+            f"LOCK TABLE {table} IN EXCLUSIVE MODE",
         ]
 
     def _insert_stored_events(

@@ -12,8 +12,10 @@ from adapters.storage.connections import (
     ReadConnections,
     SQLiteReadConnections,
 )
+from adapters.storage.log_pages import PostgresLogPages, SqliteLogPages
 from adapters.storage.sql_views import SqlViews
 from adapters.storage.wal_checkpointer import WalCheckpointer
+from application.ports.log_pages import LogPages
 
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -28,6 +30,12 @@ class Store:
     dialect: str
     conninfo: str
     checkpointer: WalCheckpointer | None = None
+
+    def log_pages(self, events_table: str) -> LogPages:
+        """A reader of the log by seq range, for replay's worker processes."""
+        if self.dialect == "sqlite":
+            return SqliteLogPages(self.conninfo, events_table)
+        return PostgresLogPages(self.conninfo, self.env["POSTGRES_SCHEMA"], events_table)
 
     def stop_checkpointer(self) -> None:
         """Stop checkpointing from this process (another process writes and checkpoints)."""

@@ -10,7 +10,13 @@ from typing import Any
 from eventsourcing.application import Application
 
 from application.audit.log_reader import iter_notifications
-from application.audit.parallel_projection import can_fork, default_workers, project_pages
+from application.audit.parallel_projection import (
+    can_fork,
+    default_workers,
+    project_pages,
+    project_ranges,
+)
+from application.ports.log_pages import LogPages
 from application.ports.view_store import ViewDigests, ViewSink
 
 _PARALLEL_FROM = 5_000
@@ -49,20 +55,25 @@ def replay(
     rebuilt: ViewDigests,
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
+    log: LogPages | None = None,
 ) -> ReplayReport:
     """Project every event of the log into `sink`, then compare digests view by view.
 
     Projection runs in `workers` processes (default: one per core) when the log is longer
-    than a few pages; batches are still written strictly in seq order.
+    than a few pages; batches are still written strictly in seq order. Given `log`, the
+    workers read their own seq ranges with it instead of being sent the events.
     """
     count = 0
     started = time.perf_counter()
+    last_seq = app.recorder.max_notification_id() or 0
     if workers is None:
-        longest = app.recorder.max_notification_id() or 0
         threshold = _PARALLEL_FROM if can_fork() else _PARALLEL_SPAWNED_FROM
-        workers = default_workers() if longest > threshold else 1
-    pages = iter_notifications(app)
-    for events, batch in project_pages(app.mapper, pages, workers, sink.shard_opener()):
+        workers = default_workers() if last_seq > threshold else 1
+    if workers > 1 and log is not None:
+        batches = project_ranges(app.mapper, log, last_seq, workers, sink.shard_opener())
+    else:
+        batches = project_pages(app.mapper, iter_notifications(app), workers, sink.shard_opener())
+    for events, batch in batches:
         sink.write(batch)
         count += events
         if progress is not None:

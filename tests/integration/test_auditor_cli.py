@@ -74,8 +74,11 @@ def test_log_shows_what_a_takedown_took_down_and_when_it_was_lifted(data: Path) 
     assert lifted["ref"] is None
 
 
-def test_replay_and_audit_pass_on_an_untouched_store(data: Path) -> None:
-    replayed = quire("replay", "--data", str(data))
+@pytest.mark.parametrize("workers", [None, "2"], ids=["default", "two-workers"])
+def test_replay_and_audit_pass_on_an_untouched_store(data: Path, workers: str | None) -> None:
+    # with workers, `quire replay` forks them (it runs no other thread) and each reads its
+    # own seq ranges of the log
+    replayed = quire("replay", "--data", str(data), *(["--workers", workers] if workers else []))
     assert replayed.returncode == 0, replayed.stdout.decode()
     assert b"NO" not in replayed.stdout
     table = replayed.stdout.decode().splitlines()[:-1]

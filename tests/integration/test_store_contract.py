@@ -13,6 +13,7 @@ from adapters.storage.schema import blob_takedowns, record_takedowns
 from adapters.storage.scratch_view_store import ScratchViewStore
 from adapters.storage.sql_key_store import engine_for
 from adapters.storage.view_digest import SqlViewDigests
+from application.audit import parallel_projection
 from application.audit.auditor import audit_log
 from application.audit.replay import replay
 from application.repo_export import RepoExporter
@@ -200,9 +201,9 @@ def test_list_records_pages_both_directions_without_duplicates(
 
 
 @pytest.mark.parametrize(
-    ("workers", "sort_blocks_from"),
-    [(1, None), (2, None), (2, 0)],
-    ids=["in-process", "two-workers", "two-workers-sorted-fold"],
+    ("workers", "sort_blocks_from", "own_reads"),
+    [(1, None, False), (2, None, False), (2, 0, False), (2, None, True)],
+    ids=["in-process", "two-workers", "two-workers-sorted-fold", "two-workers-reading-the-log"],
 )
 def test_replay_rebuilds_every_view_identically(
     backend: Backend,
@@ -210,6 +211,7 @@ def test_replay_rebuilds_every_view_identically(
     tmp_path: Path,
     workers: int,
     sort_blocks_from: int | None,
+    own_reads: bool,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     if sort_blocks_from is not None:  # the fold of a log too large for the scratch page cache
@@ -234,8 +236,16 @@ def test_replay_rebuilds_every_view_identically(
     assert views.get_blob_takedown(did, BLOB) == "case-4"
     scratch = ScratchViewStore(tmp_path / "scratch.sqlite")
     try:
+        if own_reads:  # small ranges, so the log spans several and each worker reads some
+            monkeypatch.setattr(parallel_projection, "RANGE", 3)
+        log = backend.store.log_pages(host.recorder.events_table_name) if own_reads else None
         report = replay(
-            host, scratch, SqlViewDigests(backend.store.reads), scratch.digests(), workers=workers
+            host,
+            scratch,
+            SqlViewDigests(backend.store.reads),
+            scratch.digests(),
+            workers=workers,
+            log=log,
         )
         assert not list(tmp_path.glob("scratch-shards/*")), "shards are folded in and removed"
     finally:
