@@ -12,13 +12,10 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.storage.sql_names import quoted
 from application.ports.log_pages import StoredRow
 
 _connections: dict[tuple[int, str], Any] = {}
-
-
-def _quoted(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +33,7 @@ class SqliteLogPages:
             _connections[key] = conn
         rows: list[StoredRow] = conn.execute(
             "SELECT rowid, originator_id, originator_version, topic, state "
-            f"FROM {_quoted(self.table)} WHERE rowid > ? AND rowid <= ? ORDER BY rowid",
+            f"FROM {quoted(self.table)} WHERE rowid > ? AND rowid <= ? ORDER BY rowid",
             (after, upto),
         ).fetchall()
         return rows
@@ -58,7 +55,7 @@ class PostgresLogPages:
         if conn is None:
             conn = psycopg.connect(self.url, autocommit=True)
             _connections[key] = conn
-        table = f"{_quoted(self.schema)}.{_quoted(self.table)}"
+        table = f"{quoted(self.schema)}.{quoted(self.table)}"
         with conn.cursor(binary=True) as cur:
             cur.execute(
                 "SELECT notification_id, originator_id, originator_version, topic, state "

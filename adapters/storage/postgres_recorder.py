@@ -22,6 +22,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL
 
 from adapters.storage.ddl import view_ddl
+from adapters.storage.sql_names import quoted
 from adapters.storage.view_writer import ViewWriter
 
 
@@ -35,13 +36,13 @@ class QuirePostgresRecorder(PostgresApplicationRecorder):
             self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
         # Plain strings, rendered once: psycopg caches their conversion, where a `Composed`
         # is rendered again (identifier escaping included) on every execute.
-        table = f"{_quoted(datastore.schema)}.{_quoted(self.events_table_name)}"
+        table = f"{quoted(datastore.schema)}.{quoted(self.events_table_name)}"
         self._insert_arrays = (
             f"INSERT INTO {table} (originator_id, originator_version, topic, state) "
             "SELECT * FROM unnest(%b::text[], %b::bigint[], %b::text[], %b::bytea[]) "
             "RETURNING notification_id"
         )
-        self._notify = f"NOTIFY {_quoted(self.channel_name)}"
+        self._notify = f"NOTIFY {quoted(self.channel_name)}"
         self.lock_table_statements = [
             f"SET LOCAL lock_timeout = '{datastore.lock_timeout}s'",
             f"LOCK TABLE {table} IN EXCLUSIVE MODE",
@@ -72,8 +73,3 @@ class QuirePostgresRecorder(PostgresApplicationRecorder):
         if changes and ids:
             self.views.write(curs, changes, ids)
         return ids
-
-
-def _quoted(identifier: str) -> str:
-    """A double-quoted SQL identifier (schema and table names are checked at start-up)."""
-    return '"' + identifier.replace('"', '""') + '"'
