@@ -11,6 +11,7 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from adapters.storage.sql_names import quoted
 from application.ports.log_pages import StoredRow
@@ -29,7 +30,7 @@ class SqliteLogPages:
         key = (os.getpid(), self.path)
         conn = _connections.get(key)
         if conn is None:
-            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            conn = sqlite3.connect(f"file:{quote(self.path)}?mode=ro", uri=True)
             _connections[key] = conn
         rows: list[StoredRow] = conn.execute(
             "SELECT rowid, originator_id, originator_version, topic, state "

@@ -7,7 +7,7 @@ import threading
 from sqlalchemy import Column, LargeBinary, MetaData, Table, Text, create_engine
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
 
 from domain.crypto.keys import Keypair, keypair_from_private
 
@@ -25,7 +25,9 @@ signing_keys = Table(
 def engine_for(dialect: str, conninfo: str, schema: str | None = None) -> Engine:
     """An SQLAlchemy engine for the low-rate secret tables of the store."""
     if dialect == "sqlite":
-        return create_engine(f"sqlite:///{conninfo}")
+        # a URL object, not a string: a data directory named with `?` or `#` would otherwise
+        # be cut at it, and the keys would go to another file
+        return create_engine(URL.create("sqlite", database=conninfo))
     url = conninfo.replace("postgresql://", "postgresql+psycopg://", 1).replace(
         "postgres://", "postgresql+psycopg://", 1
     )
