@@ -39,9 +39,9 @@ def build_import(
         raise InvalidCar("the CAR does not contain its root commit") from exc
     if imported.did != did:
         raise InvalidCommit(f"the CAR's commit is for {imported.did}, not {did}")
-    new_tree = Mst.load(NodeStore(blocks), imported.data)
     carried = BlockMap()
     try:
+        new_tree = Mst.load(NodeStore(blocks), imported.data)
         for cid, data in new_tree.node_blocks():
             carried.set(cid, data)
         for _key, value in new_tree.walk():
