@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check domain application adapters entrypoints tests bench
 
 typecheck: $(STAMP)
-	$(BIN)/mypy domain application adapters entrypoints
+	$(BIN)/mypy domain application adapters entrypoints bench
 
 contracts: $(STAMP)
 	$(BIN)/lint-imports

@@ -17,7 +17,7 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
-from bench._ws_reader import RawWebSocket, open_raw
+from bench._ws_reader import OnMessage, RawWebSocket, open_raw
 
 IDLE_END = 1.0
 _REV_MARK = b"\x63rev\x6d"  # CBOR: text "rev", then a 13-byte text (a TID)
@@ -29,22 +29,27 @@ def rev_of(frame: bytes) -> bytes | None:
     return frame[at + 5 : at + 18] if at >= 0 else None
 
 
+def _ignore(frame: bytes, now: float) -> None:
+    """The idle subscribers' callback: the reader counts messages, nothing else is kept."""
+    return None
+
+
 async def _connect_all(url: str, count: int, record: bool) -> tuple[list[RawWebSocket], list[Any]]:
     logs: list[Any] = []
     sockets: list[RawWebSocket] = []
     for _ in range(count):
         log: list[tuple[bytes | None, float]] = []
         logs.append(log)
+        on_message: OnMessage
         if record:
             append = log.append
 
-            def on_message(frame: bytes, now: float, append: Any = append) -> None:
+            def record_message(frame: bytes, now: float, append: Any = append) -> None:
                 append((rev_of(frame), now))
+
+            on_message = record_message
         else:
-
-            def on_message(frame: bytes, now: float) -> None:
-                return None
-
+            on_message = _ignore
         sockets.append(await open_raw(url, on_message))
     return sockets, logs
 

@@ -126,6 +126,7 @@ async def open_raw(url: str, on_message: OnMessage, *, rcvbuf: int | None = None
         f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
         f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
     ).encode()
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
     loop = asyncio.get_running_loop()
     sock = None
     if rcvbuf is not None:
@@ -134,13 +135,13 @@ async def open_raw(url: str, on_message: OnMessage, *, rcvbuf: int | None = None
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         sock.setblocking(False)
-        await loop.sock_connect(sock, (parts.hostname or "127.0.0.1", parts.port or 80))
+        await loop.sock_connect(sock, (host, port))
         _, protocol = await loop.create_connection(
             lambda: RawWebSocket(on_message, request), sock=sock
         )
     else:
         _, protocol = await loop.create_connection(
-            lambda: RawWebSocket(on_message, request), parts.hostname, parts.port
+            lambda: RawWebSocket(on_message, request), host, port
         )
     await protocol.handshaken
     return protocol

@@ -37,6 +37,7 @@ from adapters.http.ws_protocol import uvicorn_websocket_options
 from bench._firehose_subscribers import backfill_main, subscriber_main
 from bench._timing import percentile, report
 from domain.crypto.k256 import K256Keypair
+from domain.data.cid import CID
 from domain.repo.repo_commit import RepoCommit
 from domain.repo.writes import RecordWrite
 from entrypoints.asgi import build_app
@@ -235,7 +236,7 @@ def generate(server: BenchServer, events: int, accounts: int = 100) -> int:
     host = server.services.host
     i = 0
     while server.services.views.max_seq() < events:
-        batch = [
+        batch: list[tuple[str, list[RecordWrite], CID | None]] = [
             (did, [RecordWrite("create", POST, host.clock.next(), _record(i + n))], None)
             for n, did in enumerate(dids)
         ]
@@ -254,7 +255,7 @@ def backfill(server: BenchServer, label: str, url: str, expected: int) -> float:
     rate = result["count"] / (result["last"] - result["started"])
     report(f"{label}_backfill_events", result["count"], "events")
     report(f"{label}_backfill", rate, "events/s")
-    return rate
+    return float(rate)
 
 
 def main() -> None:

@@ -95,26 +95,24 @@ def floor_inserts(store: Store, schema: str | None, n: int, row_bytes: int) -> f
     if store.dialect == "sqlite":
         import sqlite3
 
-        conn = sqlite3.connect(store.conninfo, isolation_level=None)
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("CREATE TABLE IF NOT EXISTS bench_floor (id INTEGER PRIMARY KEY, data BLOB)")
+        lite = sqlite3.connect(store.conninfo, isolation_level=None)
+        lite.execute("PRAGMA synchronous=NORMAL")
+        lite.execute("CREATE TABLE IF NOT EXISTS bench_floor (id INTEGER PRIMARY KEY, data BLOB)")
         start = time.perf_counter()
         for _ in range(n):
-            conn.execute("BEGIN")
-            conn.execute("INSERT INTO bench_floor (data) VALUES (?)", (payload,))
-            conn.execute("COMMIT")
+            lite.execute("BEGIN")
+            lite.execute("INSERT INTO bench_floor (data) VALUES (?)", (payload,))
+            lite.execute("COMMIT")
         rate = n / (time.perf_counter() - start)
-        conn.close()
+        lite.close()
         return rate
-    with psycopg.connect(store.conninfo, options=f"-c search_path={schema}") as conn:
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS bench_floor (id bigserial primary key, data bytea)"
-        )
-        conn.commit()
+    with psycopg.connect(store.conninfo, options=f"-c search_path={schema}") as pg:
+        pg.execute("CREATE TABLE IF NOT EXISTS bench_floor (id bigserial primary key, data bytea)")
+        pg.commit()
         start = time.perf_counter()
         for _ in range(n):
-            conn.execute("INSERT INTO bench_floor (data) VALUES (%s)", (payload,))
-            conn.commit()
+            pg.execute("INSERT INTO bench_floor (data) VALUES (%s)", (payload,))
+            pg.commit()
         return n / (time.perf_counter() - start)
 
 
