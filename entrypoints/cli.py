@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -31,8 +32,14 @@ def _serve(args: argparse.Namespace) -> int:
     from adapters.http.http_protocol import uvicorn_http_options
     from adapters.http.ws_protocol import uvicorn_websocket_options
 
+    app = create_app(settings)
+    # Everything built at start-up (modules, the lexicon catalog, the app) lives as long as
+    # the process: frozen out of the collector's generations, full collections stop walking
+    # it again and again. Sequential createRecord, alternating runs: median 769 -> 862/s.
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_level="info",
