@@ -111,7 +111,6 @@ def project_ranges(
     last_seq: int,
     workers: int,
     open_shard: Callable[[], ViewShard],
-    after: int = 0,
 ) -> Iterator[tuple[int, ViewBatch]]:
     """As `project_pages` with workers, but each worker reads its own seq ranges with `log`.
 
@@ -120,7 +119,7 @@ def project_ranges(
     """
 
     def tasks(pool: ProcessPoolExecutor) -> Iterator[Future[tuple[int, ViewBatch]]]:
-        for start in range(after, last_seq, RANGE):
+        for start in range(0, last_seq, RANGE):
             yield pool.submit(_project_range_in_worker, log, start, min(start + RANGE, last_seq))
 
     yield from _in_order(mapper, workers, open_shard, tasks)
