@@ -32,6 +32,15 @@ def _dialect(name: DialectName) -> Dialect:
     return postgresql.psycopg.dialect(paramstyle="pyformat")  # type: ignore[no-untyped-call]
 
 
+def _delete_by_record_key(table: Any) -> Any:
+    """DELETE of the row keyed by (did, collection, rkey): a record, or its takedown."""
+    return delete(table).where(
+        table.c.did == bindparam("did"),
+        table.c.collection == bindparam("collection"),
+        table.c.rkey == bindparam("rkey"),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ViewStatements:
     """The compiled SQL of every view write, for one dialect."""
@@ -81,13 +90,7 @@ class ViewStatements:
                     set_={"cid": record.excluded.cid},
                 )
             ),
-            delete_record=sql(
-                delete(r).where(
-                    r.c.did == bindparam("did"),
-                    r.c.collection == bindparam("collection"),
-                    r.c.rkey == bindparam("rkey"),
-                )
-            ),
+            delete_record=sql(_delete_by_record_key(r)),
             insert_blob_ref=sql(ins(b).on_conflict_do_nothing()),
             delete_blob_refs=sql(
                 delete(b).where(b.c.did == bindparam("did"), b.c.record_path == bindparam("path"))
@@ -119,13 +122,7 @@ class ViewStatements:
                     set_={"ref": record_takedown.excluded.ref},
                 )
             ),
-            delete_record_takedown=sql(
-                delete(rt).where(
-                    rt.c.did == bindparam("did"),
-                    rt.c.collection == bindparam("collection"),
-                    rt.c.rkey == bindparam("rkey"),
-                )
-            ),
+            delete_record_takedown=sql(_delete_by_record_key(rt)),
             upsert_blob_takedown=sql(
                 blob_takedown.on_conflict_do_update(
                     index_elements=["did", "cid"], set_={"ref": blob_takedown.excluded.ref}

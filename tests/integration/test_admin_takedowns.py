@@ -6,7 +6,7 @@ frame (ADR 0012)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import httpx
@@ -31,23 +31,23 @@ def moderated(admin: tuple[LiveServer, httpx.Client]) -> tuple[LiveServer, httpx
 
 
 @contextmanager
-def one_event_and_no_frame(live: LiveServer) -> Iterator[None]:
+def events_and_no_frame(live: LiveServer, events: int) -> Iterator[None]:
+    """The block records exactly `events` events in the log and leaves the firehose alone."""
+    recorder = live.services.host.recorder
+    before = recorder.max_notification_id()
+    with live.seq_unchanged():
+        yield
+    assert recorder.max_notification_id() == before + events
+
+
+def one_event_and_no_frame(live: LiveServer) -> AbstractContextManager[None]:
     """The block records exactly one event in the log and leaves the firehose seq alone."""
-    recorder = live.services.host.recorder
-    before = recorder.max_notification_id()
-    with live.seq_unchanged():
-        yield
-    assert recorder.max_notification_id() == before + 1
+    return events_and_no_frame(live, 1)
 
 
-@contextmanager
-def nothing_recorded(live: LiveServer) -> Iterator[None]:
+def nothing_recorded(live: LiveServer) -> AbstractContextManager[None]:
     """The block appends nothing to the log at all."""
-    recorder = live.services.host.recorder
-    before = recorder.max_notification_id()
-    with live.seq_unchanged():
-        yield
-    assert recorder.max_notification_id() == before
+    return events_and_no_frame(live, 0)
 
 
 def _create(live: LiveServer, account: Account, rkey: str, record: dict[str, Any]) -> str:
