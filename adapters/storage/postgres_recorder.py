@@ -8,6 +8,12 @@ Events go in as four binary arrays rather than the base recorder's array of a co
 in text form: a commit event is a few KiB of bytes, which the text form doubles into hex and
 the server parses back, and a 3 KiB bytea row cost the server about three times as much in
 text as in binary (ADR 0008).
+
+The base recorder catches whatever goes wrong after the events are sent and re-raises it once
+the transaction has ended, which commits the events when the failure was ours (a view write
+raising before the server saw anything wrong). Here anything raised inside the transaction
+rolls it back, so the views and the log cannot part. That also lets it honour `follows=<seq>`
+(`application/ports/log_position.py`).
 """
 
 from __future__ import annotations
@@ -24,10 +30,13 @@ from psycopg.sql import SQL
 from adapters.storage.ddl import view_ddl
 from adapters.storage.sql_names import quoted
 from adapters.storage.view_writer import ViewWriter
+from application.ports.log_position import check_follows
 
 
 class QuirePostgresRecorder(PostgresApplicationRecorder):
     """Inserts events, then their view changes, in the same Postgres transaction."""
+
+    checks_position = True
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
@@ -47,6 +56,24 @@ class QuirePostgresRecorder(PostgresApplicationRecorder):
             f"SET LOCAL lock_timeout = '{datastore.lock_timeout}s'",
             f"LOCK TABLE {table} IN EXCLUSIVE MODE",
         ]
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """One pipelined transaction, as the base recorder's, that any exception rolls back."""
+        if not stored_events:
+            return []
+        with (
+            self.datastore.get_connection() as conn,
+            conn.pipeline() as pipeline,
+            conn.transaction(),
+            conn.cursor() as curs,
+        ):
+            self._insert_stored_events(curs, stored_events, **kwargs)
+            # Sync here, so a uniqueness violation (a concurrent writer's version) raises as
+            # IntegrityError now and rolls back, not later at COMMIT.
+            pipeline.sync()
+            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -69,6 +96,9 @@ class QuirePostgresRecorder(PostgresApplicationRecorder):
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if ids:
+            # a rolled-back attempt has used its sequence values: a retry starts after them
+            check_follows(kwargs.get("follows"), ids, consumed=len(ids))
         changes = kwargs.get("views")
         if changes and ids:
             self.views.write(curs, changes, ids)

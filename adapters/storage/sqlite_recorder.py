@@ -16,6 +16,7 @@ from eventsourcing.sqlite import (
 
 from adapters.storage.ddl import view_ddl
 from adapters.storage.view_writer import ViewWriter
+from application.ports.log_position import check_follows
 
 _SYNCHRONOUS = frozenset({"OFF", "NORMAL", "FULL", "EXTRA"})
 SAFETY_NET_CHECKPOINT_PAGES = 32768
@@ -52,7 +53,13 @@ def _set_synchronous(datastore: SQLiteDatastore, level: str) -> None:
 
 
 class QuireSQLiteRecorder(SQLiteApplicationRecorder):
-    """Inserts events, then their view changes, in the same SQLite transaction."""
+    """Inserts events, then their view changes, in the same SQLite transaction.
+
+    Honours `follows=<seq>` (see `application/ports/log_position.py`): rowids are max + 1, so
+    the first new id says for free whether anyone else appended since.
+    """
+
+    checks_position = True
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name)
@@ -67,6 +74,8 @@ class QuireSQLiteRecorder(SQLiteApplicationRecorder):
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events)
+        if ids:
+            check_follows(kwargs.get("follows"), ids, consumed=0)
         changes = kwargs.get("views")
         if changes and ids:
             self.views.write(c, changes, ids)

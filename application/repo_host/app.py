@@ -5,6 +5,11 @@ it records to the recorder, which writes the views in the same transaction (ADR 
 Writes to one DID are serialized in-process by a lock and across processes by optimistic
 concurrency: a conflicting save raises, the cached head is dropped, and the commit is decided
 again over the fresh head.
+
+Account rows (status, signing key) are cached while the log is this host's alone: each save
+asks the recorder to append right after the last seq this host saw (`follows`), and when
+another writer got there first the rows the commit was decided with are read again before the
+save is retried (see `application/ports/log_position.py`).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from eventsourcing.persistence import IntegrityError, Transcoder
 from application.cbor_transcoder import CborTranscoder
 from application.ports.block_store import BlockStore
 from application.ports.key_store import KeyStore
+from application.ports.log_position import LogMovedOn
 from application.projection import project
 from application.repo_host.account_aggregate import Account
 from application.repo_host.repo_aggregate import Repo, repo_id
@@ -50,6 +56,10 @@ class AccountRows(Protocol):
     def get_accounts(self, dids: list[str]) -> dict[str, AccountRow]:
         """The account rows of those `dids` that exist, in one read."""
         ...
+
+
+class AccountsChanged(IntegrityError):
+    """Another writer changed an account a commit was decided with: decide it again."""
 
 
 class AccountNotActive(RepoNotFound):
@@ -89,6 +99,13 @@ class RepoHost(Application[str]):
         self._repos: OrderedDict[str, Repo] = OrderedDict()
         self._accounts: OrderedDict[str, Account] = OrderedDict()
         self._signing_keys: dict[str, str] = {}
+        # Account rows true as of seq `_log_end`, the end of the log when this host last
+        # wrote to it; None (and no rows) while other writers may be appending too.
+        self._checks_position = bool(getattr(self.recorder, "checks_position", False))
+        self._rows: dict[str, AccountRow] = {}
+        self._log_end: int | None = None
+        self._last_id: int | None = None
+        self._decided_with: dict[str, AccountRow] = {}
 
     def construct_transcoder(self) -> Transcoder:
         """Deterministic CBOR: bytes stay bytes, CIDs are tag 42."""
@@ -107,14 +124,64 @@ class RepoHost(Application[str]):
                 continue
             processing_event.events.extend(obj.collect_events())
             processing_event.aggregates[obj.id] = obj
+        for event in processing_event.events:
+            # an Account event is ours to project: drop its row (a Repo id is no row's key)
+            self._rows.pop(event.originator_id, None)
         kwargs["views"] = [project(event) for event in processing_event.events]
         processing_event.saved_kwargs.update(kwargs)
-        recordings = self._record(processing_event)
+        recordings = self._record_checked(processing_event)
         self._take_snapshots(processing_event)
         self._notify(recordings)
         if self.on_saved is not None:
             self.on_saved()
         return recordings
+
+    def _record_checked(self, processing_event: ProcessingEvent[str]) -> Any:
+        """Record after the log's end as this host knows it, so its cached rows stay true.
+
+        Armed (`_log_end` set), the save must land right after `_log_end`. When another
+        writer appended first, the rows this decision used are read again: if any changed
+        the decision is void (`AccountsChanged`, a conflict the callers retry); if none did,
+        the same events are recorded unchecked and the cache disarms. An unchecked save
+        that lands right after this host's previous one shows the log is ours again, and
+        re-arms it: a lone writer trusts its rows, busy neighbours keep it reading.
+        """
+        used, self._decided_with = self._decided_with, {}
+        follows, previous = self._log_end, self._last_id
+        processing_event.saved_kwargs["follows"] = follows
+        try:
+            try:
+                recordings = self._record(processing_event)
+            except LogMovedOn:
+                self._disarm()
+                self._check_unchanged(used)
+                processing_event.saved_kwargs["follows"] = follows = previous = None
+                recordings = self._record(processing_event)
+        except BaseException:
+            self._disarm()
+            self._last_id = None
+            raise
+        if self._checks_position and recordings:
+            first, self._last_id = recordings[0].notification.id, recordings[-1].notification.id
+            if follows is not None or (previous is not None and first == previous + 1):
+                self._log_end = self._last_id
+            else:
+                self._disarm()
+        return recordings
+
+    def _disarm(self) -> None:
+        self._rows.clear()
+        self._log_end = None
+
+    def _check_unchanged(self, used: dict[str, AccountRow]) -> None:
+        """Raise `AccountsChanged` if a row a decision used is not what the view says now."""
+        if not used or self.accounts is None:
+            return
+        fresh = self._account_rows(list(used)) or {}
+        for did, row in used.items():
+            now = fresh.get(did)
+            if now is None or (now.status, now.signing_key) != (row.status, row.signing_key):
+                raise AccountsChanged(f"account {did} changed while committing")
 
     # -- loading ----------------------------------------------------------------------------
     def _cached(self, cache: OrderedDict[str, T], key: str, load: Callable[[], T]) -> T:
@@ -131,6 +198,7 @@ class RepoHost(Application[str]):
     def _forget(self, did: str) -> None:
         self._repos.pop(did, None)
         self._accounts.pop(did, None)
+        self._rows.pop(did, None)
 
     def get_repo(self, did: str) -> Repo:
         """The Repo aggregate of `did` (cached; raises RepoNotFound)."""
@@ -179,12 +247,16 @@ class RepoHost(Application[str]):
         """
         with self._write_lock:
             for _attempt in range(MAX_ATTEMPTS):
+                self._decided_with = {}
                 aggregates, result = decide()
                 try:
                     self.save(*aggregates)
                 except IntegrityError:
                     self._forget(did)
                     continue
+                except BaseException:
+                    self._forget(did)  # its cached head is a commit that was not recorded
+                    raise
                 return result
         raise RuntimeError(f"could not {what} {did}: too many concurrent writers")
 
@@ -226,6 +298,7 @@ class RepoHost(Application[str]):
         """
         results: list[RepoCommit | Exception] = []
         with self._write_lock:
+            self._decided_with = {}
             rows = self._account_rows([did for did, _, _ in requests])
             touched: dict[str, Repo] = {}
             for did, writes, swap_commit in requests:
@@ -246,6 +319,10 @@ class RepoHost(Application[str]):
                 for did in touched:
                     self._forget(did)
                 return [self._retry_alone(request) for request in requests]
+            except BaseException:
+                for did in touched:
+                    self._forget(did)  # their cached heads are commits that were not recorded
+                raise
         return results
 
     def _retry_alone(
@@ -329,31 +406,43 @@ class RepoHost(Application[str]):
         self._change_account(did, "change the status of", lambda a: a.change_status(status))
 
     def _account_rows(self, dids: list[str]) -> dict[str, AccountRow] | None:
-        """The accounts view rows of a batch's DIDs, in one read (None without the view)."""
+        """The accounts view rows of `dids`: cached ones, the rest in one read (None without
+        the view)."""
         if self.accounts is None:
             return None
-        if len(dids) == 1:
-            row = self.accounts.get_account(dids[0])
-            return {} if row is None else {dids[0]: row}
-        return self.accounts.get_accounts(list(dict.fromkeys(dids)))
+        cached = self._rows
+        rows = {did: cached[did] for did in dids if did in cached}
+        missing = [did for did in dict.fromkeys(dids) if did not in rows]
+        if len(missing) == 1:
+            row = self.accounts.get_account(missing[0])
+            if row is not None:
+                rows[missing[0]] = row
+        elif missing:
+            rows.update(self.accounts.get_accounts(missing))
+        if self._log_end is not None:
+            cached.update(rows)
+        return rows
 
     def _writable(
         self, did: str, rows: dict[str, AccountRow] | None = None
     ) -> tuple[Account, Repo]:
         """The account as the log has it now (status, signing key) and the cached repo head.
 
-        The account is re-read on every write (a group commit reads its batch's rows at once,
-        `rows`): a takedown or key rotation recorded by another process must stop or re-key
-        writes here at once. A stale repo head is caught by optimistic concurrency instead,
-        so it stays cached.
+        The account row must be current: a takedown or key rotation recorded by another process
+        must stop or re-key writes here at once. It comes from the cache while the log is
+        ours and is re-read when the save finds it is not (a group commit reads its batch's
+        rows at once, `rows`). A stale repo head is caught by optimistic concurrency instead.
         """
         if self.accounts is not None:
-            row = self.accounts.get_account(did) if rows is None else rows.get(did)
+            if rows is None:
+                rows = self._account_rows([did]) or {}
+            row = rows.get(did)
             if row is None:
                 raise RepoNotFound(f"could not find account for DID: {did}")
             if row.status != "active":
                 raise AccountNotActive(did, row.status)
             self._signing_keys[did] = row.signing_key
+            self._decided_with[did] = row
             return self.get_account(did), self.get_repo(did)
         account = self._fresh_account(did)
         self._accounts[did] = account
@@ -373,6 +462,7 @@ class RepoHost(Application[str]):
         """The current signing key of an active account, for the tokens it signs."""
         with self._write_lock:
             self._writable(did)
+            self._decided_with = {}
             return self._keypair(did)
 
     def _keypair(self, did: str) -> Keypair:
