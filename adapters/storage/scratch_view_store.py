@@ -1,16 +1,16 @@
 """A scratch SQLite store for `quire replay`: the views rebuilt from the log alone.
 
-Worker processes each write the order-free views (blocks, seq rows) into a shard file of
-their own, so block inserts run in parallel and append instead of descending a B-tree
-(a worker's seq rows arrive in order, so its seq table is keyed for free); `finish` then
-folds the shards into the main file, in C. The ordered
-views (records, heads, accounts, blob references, record and blob takedowns) are written by
-the caller, page by page, with the live store's own `ViewWriter`, so every view table in
-`schema.VIEW_TABLES` is rebuilt and then digested.
-"""
+Worker processes write the order-free views (blocks, seq rows) of the pages they project
+straight into the file, one transaction per page, taking turns through an exclusive lock
+on a file beside it: while one worker inserts, the other projects, so the inserts overlap
+with projection instead of following it in a fold of per-worker shards (ADR 0010). The
+ordered views (records, heads, accounts, blob references, record and blob takedowns) are
+written by the caller, page by page and under the same lock, with the live store's own
+`ViewWriter`, so every view table in `schema.VIEW_TABLES` is rebuilt and then digested."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -22,15 +22,8 @@ from adapters.storage.view_digest import SqlViewDigests
 from adapters.storage.view_writer import ViewWriter
 from application.view_batch import ViewBatch
 
-SORT_BLOCKS_FROM = 2_000_000
-"""Folded blocks past which the shards go in in CID order: about where the index (about 50
-bytes an entry) outgrows the scratch connection's page cache."""
-
-_SHARD_DDL = (
-    "CREATE TABLE repo_blocks (cid BLOB NOT NULL, data BLOB NOT NULL)",
-    "CREATE TABLE seq_events (seq INTEGER PRIMARY KEY, did TEXT NOT NULL, kind TEXT NOT NULL, "
-    "time TEXT NOT NULL, frame BLOB NOT NULL)",
-)
+_LOCK_FILE = "write.lock"
+_BUSY_MS = 60_000
 
 
 def _scratch_connection(path: Path) -> sqlite3.Connection:
@@ -44,102 +37,105 @@ def _scratch_connection(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=OFF")
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute("PRAGMA cache_size=-262144")
-    conn.execute("PRAGMA temp_store=MEMORY")  # the shard fold sorts in memory, not in temp files
+    conn.execute(f"PRAGMA busy_timeout={_BUSY_MS}")  # the lock file orders writers; a backstop
     return conn
 
 
-class _Shard:
-    """One worker's shard: appends blocks and seq rows, one transaction per batch."""
+class _WriteLock:
+    """An exclusive `flock` on a file beside the store, opened by each process for itself.
+
+    Writers take turns in the kernel's queue and wake as soon as the lock is free, where
+    SQLite's own busy handler would sleep and poll. Each process opens the file itself: a
+    descriptor inherited across `fork` shares its lock with the parent.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    def __enter__(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *_: object) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+class _WorkerWriter:
+    """A worker's writer of the order-free views (blocks, seq rows) into the shared file.
+
+    Each batch is one transaction under the write lock, so the inserts of one worker run
+    while the other projects, instead of all of them in a fold after the last page.
+    """
 
     def __init__(self, path: Path) -> None:
         self._conn = _scratch_connection(path)
-        for statement in _SHARD_DDL:
-            self._conn.execute(statement)
+        self._lock = _WriteLock(path.parent / f"{path.name}-{_LOCK_FILE}")
 
     def write(self, batch: ViewBatch) -> None:
-        cur = self._conn.cursor()
-        cur.execute("BEGIN")
-        cur.executemany("INSERT INTO repo_blocks VALUES (?, ?)", batch.blocks.items())
-        cur.executemany(
-            "INSERT INTO seq_events VALUES (?, ?, ?, ?, ?)",
-            [(e["seq"], e["did"], e["kind"], e["time"], e["frame"]) for e in batch.seq_events],
-        )
-        cur.execute("COMMIT")
+        blocks = sorted(batch.blocks.items())  # one pass left to right through the CID index
+        seq_rows = [
+            (e["seq"], e["did"], e["kind"], e["time"], e["frame"]) for e in batch.seq_events
+        ]
+        with self._lock, self._conn:  # one transaction: committed, or rolled back on error
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.executemany(
+                "INSERT OR IGNORE INTO repo_blocks (cid, data) VALUES (?, ?)", blocks
+            )
+            self._conn.executemany(
+                "INSERT INTO seq_events (seq, did, kind, time, frame) VALUES (?, ?, ?, ?, ?)",
+                seq_rows,
+            )
 
 
 @dataclass(frozen=True, slots=True)
-class ShardOpener:
-    """Opens `<directory>/shard-<pid>.sqlite` in the calling process (picklable)."""
+class WorkerWriterOpener:
+    """Opens a `_WorkerWriter` on the scratch file in the calling process (picklable)."""
 
-    directory: str
+    path: str
 
-    def __call__(self) -> _Shard:
-        return _Shard(Path(self.directory) / f"shard-{os.getpid()}.sqlite")
+    def __call__(self) -> _WorkerWriter:
+        return _WorkerWriter(Path(self.path))
 
 
 class ScratchViewStore:
-    """A fresh SQLite file holding only view tables, plus the shards workers wrote."""
+    """A fresh SQLite file holding only view tables, written by this process and workers."""
 
     def __init__(self, path: Path) -> None:
         if path.exists():
             path.unlink()
         self.path = path
-        self._shards = path.parent / f"{path.stem}-shards"
-        self._shards.mkdir(exist_ok=True)
+        self._lock_path = path.parent / f"{path.name}-{_LOCK_FILE}"
         self._conn = _scratch_connection(path)
         for statement in view_ddl("sqlite"):
             self._conn.execute(statement)
+        self._lock = _WriteLock(self._lock_path)
         self._writer = ViewWriter("sqlite")
-        self._blocks = 0
         self.reads = SQLiteReadConnections(str(path))
 
     def write(self, batch: ViewBatch) -> None:
-        """Write one folded batch in one transaction."""
-        cur = self._conn.cursor()
-        cur.execute("BEGIN")
-        self._writer.send(cur, batch)
-        cur.execute("COMMIT")
+        """Write one folded batch in one transaction (taking turns with the workers)."""
+        with self._lock, self._conn:
+            cur = self._conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            self._writer.send(cur, batch)
 
-    def shard_opener(self) -> ShardOpener:
-        """For worker processes: each opens a shard file of its own."""
-        return ShardOpener(str(self._shards))
+    def shard_opener(self) -> WorkerWriterOpener:
+        """For worker processes: each opens its own connection to the file, and the lock."""
+        return WorkerWriterOpener(str(self.path))
 
     def finish(self) -> None:
-        """Fold every shard into the main file, then delete it.
-
-        Blocks go in as the shard holds them while the CID index fits in the 256 MiB page
-        cache (inserting unsorted took half the time of sorting first, ADR 0010); past
-        `SORT_BLOCKS_FROM` blocks they go in CID order, so the index is appended to. Duplicate
-        blocks (the same CID written by two workers) keep one row, as the live store's
-        `ON CONFLICT DO NOTHING` does; equal CIDs mean equal bytes.
-        """
-        for shard in sorted(self._shards.glob("shard-*.sqlite")):
-            self._conn.execute("ATTACH DATABASE ? AS shard", (str(shard),))
-            self._conn.execute("BEGIN")
-            (count,) = self._conn.execute("SELECT count(*) FROM shard.repo_blocks").fetchone()
-            self._blocks += count
-            order = " ORDER BY cid" if self._blocks > SORT_BLOCKS_FROM else ""
-            self._conn.execute(
-                "INSERT OR IGNORE INTO repo_blocks (cid, data) "
-                f"SELECT cid, data FROM shard.repo_blocks{order}"
-            )
-            self._conn.execute(
-                "INSERT INTO seq_events (seq, did, kind, time, frame) "
-                "SELECT seq, did, kind, time, frame FROM shard.seq_events ORDER BY seq"
-            )
-            self._conn.execute("COMMIT")
-            self._conn.execute("DETACH DATABASE shard")
-            shard.unlink()
+        """Nothing is left to fold: the workers wrote their rows into the file itself."""
 
     def digests(self) -> SqlViewDigests:
         """Digests over the rebuilt views."""
         return SqlViewDigests(self.reads)
 
     def close(self) -> None:
-        """Close and remove the scratch file and any shard left behind."""
+        """Close and remove the scratch file and its lock file."""
         self.reads.close()
         self._conn.close()
+        self._lock.close()
         self.path.unlink(missing_ok=True)
-        for shard in self._shards.glob("shard-*.sqlite"):
-            shard.unlink()
-        self._shards.rmdir()
+        self._lock_path.unlink(missing_ok=True)

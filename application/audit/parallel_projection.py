@@ -89,7 +89,7 @@ def project_pages(
 ) -> Iterator[tuple[int, ViewBatch]]:
     """(events in page, folded batch) for every page, in order; `workers` <= 1 stays in process.
 
-    With workers, each writes its pages' blocks and seq rows to a shard it opens with
+    With workers, each writes its pages' blocks and seq rows through a writer it opens with
     `open_shard`, and the batches handed back hold only the ordered views. At most two pages
     per worker are in flight, so memory stays bounded on any log size.
     """

@@ -9,10 +9,11 @@ from application.view_batch import ViewBatch
 
 
 class ViewShard(Protocol):
-    """The part of a scratch store one worker process writes on its own.
+    """What one worker process writes into a scratch store, on a connection of its own.
 
     It takes the views whose rows never depend on the order of events: blocks (content
-    addressed) and seq rows (keyed by seq). Everything else stays with the ordered writer.
+    addressed) and seq rows (keyed by seq), so workers may write them in any order.
+    Everything else stays with the ordered writer.
     """
 
     def write(self, batch: ViewBatch) -> None:
@@ -28,11 +29,11 @@ class ViewSink(Protocol):
         ...
 
     def shard_opener(self) -> Callable[[], ViewShard]:
-        """A picklable callable that opens a new shard inside a worker process."""
+        """A picklable callable that opens a worker's writer inside the worker process."""
         ...
 
     def finish(self) -> None:
-        """Fold every shard into the store; call once every worker has stopped."""
+        """Complete the store (fold in anything workers left aside); call once they stop."""
         ...
 
     def close(self) -> None:
