@@ -27,7 +27,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL
 
-from adapters.storage.ddl import view_ddl
+from adapters.storage.ddl import inline_rows, view_ddl
 from adapters.storage.sql_names import quoted
 from adapters.storage.view_writer import ViewWriter
 from application.ports.log_position import check_follows
@@ -41,7 +41,8 @@ class QuirePostgresRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
         self.views = ViewWriter("postgresql", datastore.schema)
-        for statement in view_ddl("postgresql", datastore.schema):
+        events = inline_rows(self.events_table_name, datastore.schema)
+        for statement in [events, *view_ddl("postgresql", datastore.schema)]:
             self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
         # Plain strings, rendered once: psycopg caches their conversion, where a `Composed`
         # is rendered again (identifier escaping included) on every execute.

@@ -341,3 +341,33 @@ def test_import_rejects_a_car_missing_a_block(
     with pytest.raises(InvalidCar):
         host.import_repo(source, car_bytes(roots[0], blocks.items()))
     assert backend.store.views.max_seq() == seq
+
+
+def test_postgres_keeps_commit_sized_rows_inline(tmp_path: Path) -> None:
+    """Events, frames and blocks of a few KiB stay in the heap: no pglz, no TOAST insert."""
+    with open_backend("postgres", tmp_path) as backend:
+        host = backend.host()
+        try:
+            did = new_account(host, 40)
+            host.apply_writes(did, [RecordWrite("create", POST, "3k2aaaaaaaaa2", post("x" * 3000))])
+            with backend.store.reads.cursor() as cur:
+                cur.execute(
+                    "SELECT c.relname, c.reloptions FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = %s AND c.relkind = 'r'",
+                    (backend.schema,),
+                )
+                options = {name: opts for name, opts in cur.fetchall()}
+                cur.execute(
+                    "SELECT pg_relation_size(reltoastrelid) FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = %s AND c.relname = 'seq_events'",
+                    (backend.schema,),
+                )
+                (toasted,) = cur.fetchone()
+            events = host.recorder.events_table_name  # type: ignore[attr-defined]
+        finally:
+            host.close()
+    for table in (events, "seq_events", "repo_blocks"):
+        assert "toast_tuple_target=8160" in options[table], (table, options[table])
+    assert toasted == 0, "a 3 KiB frame went to the TOAST table"
