@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import threading
 from collections.abc import Sequence
 from typing import Any
 
+from eventsourcing import persistence
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import (
     SQLiteApplicationRecorder,
@@ -52,6 +55,27 @@ def _set_synchronous(datastore: SQLiteDatastore, level: str) -> None:
     pool._create_connection = create_with_pragma  # type: ignore[method-assign]
 
 
+_ERRORS: tuple[tuple[type[sqlite3.Error], type[persistence.PersistenceError]], ...] = (
+    (sqlite3.InterfaceError, persistence.InterfaceError),
+    (sqlite3.DataError, persistence.DataError),
+    (sqlite3.OperationalError, persistence.OperationalError),
+    (sqlite3.IntegrityError, persistence.IntegrityError),
+    (sqlite3.InternalError, persistence.InternalError),
+    (sqlite3.ProgrammingError, persistence.ProgrammingError),
+    (sqlite3.NotSupportedError, persistence.NotSupportedError),
+    (sqlite3.DatabaseError, persistence.DatabaseError),
+    (sqlite3.Error, persistence.PersistenceError),
+)
+"""sqlite3's errors as eventsourcing raises them (a version conflict is its IntegrityError)."""
+
+
+def _persistence_error(exc: sqlite3.Error) -> persistence.PersistenceError:
+    for raw, mapped in _ERRORS:
+        if isinstance(exc, raw):
+            return mapped(exc)
+    return persistence.PersistenceError(exc)
+
+
 class QuireSQLiteRecorder(SQLiteApplicationRecorder):
     """Inserts events, then their view changes, in the same SQLite transaction.
 
@@ -65,6 +89,49 @@ class QuireSQLiteRecorder(SQLiteApplicationRecorder):
         super().__init__(datastore, events_table_name)
         self.views = ViewWriter("sqlite")
         _set_synchronous(datastore, os.environ.get("QUIRE_SQLITE_SYNCHRONOUS", "NORMAL"))
+        self._writer: sqlite3.Connection | None = None
+        self._writer_lock = threading.Lock()
+        close = datastore.close
+
+        def close_writer_too() -> None:
+            with self._writer_lock:
+                if self._writer is not None:
+                    self._writer.close()
+                    self._writer = None
+            close()
+
+        datastore.close = close_writer_too  # type: ignore[method-assign]
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """One transaction on a connection kept for writing, outside the pool.
+
+        The pool's way in (a semaphore, a writer lock, a condition, three context managers
+        and a cursor wrapper) cost 30-100 µs of a 550-700 µs save in alternating runs.
+        Errors are eventsourcing's, as the pool's transaction raises them: a version
+        conflict is its `IntegrityError`. An in-memory database keeps the pool's path, where
+        every connection must be the same one.
+        """
+        if self.datastore.pool.is_sqlite_memory_mode:
+            return super().insert_events(stored_events, **kwargs)
+        with self._writer_lock:
+            if self._writer is None:
+                self._writer = self.datastore.pool._create_connection()._sqlite_conn
+            conn = self._writer
+            try:
+                cursor = conn.cursor()
+                cursor.execute("BEGIN")
+                try:
+                    ids = self._insert_events(cursor, stored_events, **kwargs)  # type: ignore[arg-type]
+                    cursor.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.rollback()
+                    raise
+            except sqlite3.Error as exc:
+                raise _persistence_error(exc) from exc
+            return ids
 
     def construct_create_table_statements(self) -> list[str]:
         """The events table plus every view table."""
