@@ -225,6 +225,7 @@ class RepoHost(Application[str]):
     ) -> RepoCommit:
         """Register an account and its empty repo: `#identity`, `#account`, `#commit`, `#sync`."""
         with self._write_lock:
+            self._decided_with = {}  # no account row decides a new account
             self.keys.put(did, keypair)
             account = Account.register(did, handle, email, keypair.did())
             genesis = build_genesis(did, keypair, self._next_rev(None))

@@ -18,6 +18,7 @@ from application.repo_host.app import AccountNotActive, RepoHost
 from application.views import AccountRow
 from domain.crypto.k256 import K256Keypair
 from domain.repo.commit import Commit, verify_commit
+from domain.repo.errors import InvalidSwap
 from domain.repo.writes import RecordWrite
 from tests.integration.stores import Backend, open_backend
 
@@ -177,3 +178,18 @@ def test_a_view_write_that_raises_records_no_event(
     assert (backend.store.views.max_seq(), host.recorder.max_notification_id()) == before  # type: ignore[attr-defined]
     create(host, did, 1)
     assert not audit_log(host).failures
+
+
+def test_a_failed_decision_leaves_nothing_behind_for_the_next_save(
+    hosts: tuple[RepoHost, RepoHost],
+) -> None:
+    host, other = hosts
+    did = new_account(host, 9)
+    for n in range(3):
+        create(host, did, n)
+    record = {"$type": POST, "text": "lost swap", "createdAt": "2024-01-01T00:00:00.000Z"}
+    wrong = Commit.decode(create(host, did, 3).commit_block).data  # not a commit CID
+    with pytest.raises(InvalidSwap):
+        host.apply_writes(did, [RecordWrite("create", POST, "3k2aaaaaa9982", record)], wrong)
+    other.set_status(did, "takendown")
+    new_account(host, 10)  # decided with no account row, whatever changed elsewhere
