@@ -16,7 +16,10 @@ from typing import Any
 import cbor2
 from eventsourcing.persistence import Transcoder
 
+from domain.data.cbor_head import cbor_head
 from domain.data.cid import CID
+from domain.data.dag_cbor import canonical_key_order
+from domain.data.errors import EncodeError
 
 _CID_TAG = 42
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -52,42 +55,15 @@ class _Unsupported(Exception):
     """A value the fast encoder leaves to cbor2 (floats, huge ints, non-text keys, ...)."""
 
 
-def _head(major: int, n: int) -> bytes:
-    if n < 24:
-        return bytes((major << 5 | n,))
-    if n < 0x100:
-        return bytes((major << 5 | 24, n))
-    if n < 0x10000:
-        return bytes((major << 5 | 25,)) + n.to_bytes(2, "big")
-    if n < 0x100000000:
-        return bytes((major << 5 | 26,)) + n.to_bytes(4, "big")
-    if n < 0x10000000000000000:
-        return bytes((major << 5 | 27,)) + n.to_bytes(8, "big")
-    raise _Unsupported
-
-
-_KEY_ORDERS: dict[tuple[Any, ...], list[tuple[Any, bytes]]] = {}
-"""Per key set: the keys in canonical order with their encodings. Events and their ops have a
-handful of shapes, so sorting happens once per shape."""
 _TIME_HEAD = b"\xd9\x03\xe9\xa2\x01"  # tag 1001, map of 2, key 1 (then seconds, key -6)
 _MICROS_KEY = b"\x25"  # -6
 
 
-def _key_order(obj: dict[Any, Any]) -> list[tuple[Any, bytes]]:
-    shape = tuple(obj)
-    order = _KEY_ORDERS.get(shape)
-    if order is None:
-        if any(type(key) is not str for key in shape):
-            raise _Unsupported
-        try:
-            encoded = [(key, _head(3, len(key.encode())) + key.encode()) for key in shape]
-        except UnicodeEncodeError as exc:
-            raise _Unsupported from exc
-        # RFC 7049 canonical order, as cbor2's: shorter encodings first, then bytewise
-        order = sorted(encoded, key=lambda item: (len(item[1]), item[1]))
-        if len(_KEY_ORDERS) < 1024:
-            _KEY_ORDERS[shape] = order
-    return order
+def _head(major: int, n: int) -> bytes:
+    try:
+        return cbor_head(major, n)
+    except ValueError as exc:  # past 64 bits: cbor2's bignum tag
+        raise _Unsupported from exc
 
 
 def _encode_into(value: Any, out: list[bytes]) -> None:
@@ -116,7 +92,11 @@ def _encode_into(value: Any, out: list[bytes]) -> None:
             _encode_into(item, out)
     elif kind is dict:
         out.append(_head(5, len(value)))
-        for key, encoded_key in _key_order(value):
+        try:
+            order = canonical_key_order(tuple(value))
+        except EncodeError as exc:  # a key that is not text, or not valid Unicode
+            raise _Unsupported from exc
+        for key, encoded_key in order:
             out.append(encoded_key)
             _encode_into(value[key], out)
     elif kind is datetime:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from domain.data import dag_cbor
+from domain.data.cbor_head import cbor_head
 from domain.data.cid import CID
 
 MAX_OPS: Final = 200
@@ -82,13 +83,13 @@ def commit_frame(
     if too_big:
         parts.append(b"\x80")
     else:
-        parts.append(_head(4, len(ops)))
+        parts.append(cbor_head(4, len(ops)))
         parts.extend(_op(op) for op in ops)
-    parts += [b"crev", _text(rev), b"cseq", _head(0, seq), b"drepo", _text(repo)]
-    parts += [b"dtime", _text(time), b"eblobs", _head(4, len(blobs))]
+    parts += [b"crev", _text(rev), b"cseq", cbor_head(0, seq), b"drepo", _text(repo)]
+    parts += [b"dtime", _text(time), b"eblobs", cbor_head(4, len(blobs))]
     parts.extend(_link(blob) for blob in blobs)
     parts += [b"esince", b"\xf6" if since is None else _text(since)]
-    parts += [b"fblocks", b"\x40" if too_big else _head(2, len(blocks))]
+    parts += [b"fblocks", b"\x40" if too_big else cbor_head(2, len(blocks))]
     if not too_big:
         parts.append(blocks)
     parts += [b"fcommit", _link(commit), b"frebase\xf4ftooBig", b"\xf5" if too_big else b"\xf4"]
@@ -101,28 +102,15 @@ _COMMIT_MAP_11: Final = b"\xab"
 _COMMIT_MAP_12: Final = b"\xac"
 
 
-def _head(major: int, n: int) -> bytes:
-    """A CBOR head in its shortest form (DAG-CBOR requires it)."""
-    if n < 24:
-        return bytes((major << 5 | n,))
-    if n < 0x100:
-        return bytes((major << 5 | 24, n))
-    if n < 0x10000:
-        return bytes((major << 5 | 25,)) + n.to_bytes(2, "big")
-    if n < 0x100000000:
-        return bytes((major << 5 | 26,)) + n.to_bytes(4, "big")
-    return bytes((major << 5 | 27,)) + n.to_bytes(8, "big")
-
-
 def _text(value: str) -> bytes:
     raw = value.encode("utf-8")
-    return _head(3, len(raw)) + raw
+    return cbor_head(3, len(raw)) + raw
 
 
 def _link(cid: CID) -> bytes:
     """Tag 42 over the CID bytes with the 0x00 multibase prefix."""
     raw = cid.raw
-    return b"\xd8\x2a" + _head(2, len(raw) + 1) + b"\x00" + raw
+    return b"\xd8\x2a" + cbor_head(2, len(raw) + 1) + b"\x00" + raw
 
 
 def _op(op: FrameOp) -> bytes:

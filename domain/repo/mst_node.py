@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from hashlib import sha256
 from typing import Any, Final, Union, final
 
+from domain.data.cbor_head import cbor_head
 from domain.data.cid import CID
 from domain.data.errors import InvalidCid
 from domain.repo.errors import RepoError
@@ -36,20 +37,10 @@ _T_NODE: Final = _T_LINK + NODE_CID_PREFIX
 _V_NODE: Final = _V_LINK + NODE_CID_PREFIX
 
 
-def _head(major: int, value: int) -> bytes:
-    """A CBOR item head with the minimal argument encoding."""
-    if value < 24:
-        return bytes((major << 5 | value,))
-    for extra, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
-        if value < 1 << (8 * size):
-            return bytes((major << 5 | extra,)) + value.to_bytes(size, "big")
-    raise ValueError("CBOR argument too large")
-
-
 _TABLE: Final = 1100  # key suffixes and prefix lengths never exceed 1024
-_K_HEAD: Final = tuple(b"\xa4\x61k" + _head(2, n) for n in range(_TABLE))
-_P_ITEM: Final = tuple(b"\x61p" + _head(0, n) for n in range(_TABLE))
-_E_HEAD: Final = tuple(b"\xa2\x61e" + _head(4, n) for n in range(_TABLE))
+_K_HEAD: Final = tuple(b"\xa4\x61k" + cbor_head(2, n) for n in range(_TABLE))
+_P_ITEM: Final = tuple(b"\x61p" + cbor_head(0, n) for n in range(_TABLE))
+_E_HEAD: Final = tuple(b"\xa2\x61e" + cbor_head(4, n) for n in range(_TABLE))
 
 
 class InvalidMstNode(RepoError):
@@ -168,7 +159,7 @@ def link_of(ref: Node | bytes) -> bytes:
 def _tagged(prefix: bytes, raw: bytes) -> bytes:
     if len(raw) == 36:
         return prefix + _LINK_36 + raw
-    return prefix + b"\xd8\x2a" + _head(2, len(raw) + 1) + b"\x00" + raw
+    return prefix + b"\xd8\x2a" + cbor_head(2, len(raw) + 1) + b"\x00" + raw
 
 
 def encode_node(keys: Sequence[bytes], vals: Sequence[bytes], subs: Sequence[Ref]) -> bytes:
@@ -178,7 +169,7 @@ def encode_node(keys: Sequence[bytes], vals: Sequence[bytes], subs: Sequence[Ref
     prefix is found by XOR-ing the keys as big integers (C speed, no per-byte loop).
     """
     count = len(keys)
-    out = [_E_HEAD[count] if count < _TABLE else b"\xa2\x61e" + _head(4, count)]
+    out = [_E_HEAD[count] if count < _TABLE else b"\xa2\x61e" + cbor_head(4, count)]
     append = out.append
     prev = b""
     for index, key in enumerate(keys):
@@ -191,7 +182,9 @@ def encode_node(keys: Sequence[bytes], vals: Sequence[bytes], subs: Sequence[Ref
             append(suffix)
             append(_P_ITEM[shared])
         else:
-            append(b"\xa4\x61k" + _head(2, len(suffix)) + suffix + b"\x61p" + _head(0, shared))
+            append(
+                b"\xa4\x61k" + cbor_head(2, len(suffix)) + suffix + b"\x61p" + cbor_head(0, shared)
+            )
         prev = key
         sub = subs[index + 1]
         if sub is None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import cbor2
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.data import dag_cbor
@@ -33,6 +34,34 @@ values = st.recursive(
 @given(values)
 def test_decode_of_encode_is_identity(value: object) -> None:
     assert dag_cbor.decode(dag_cbor.encode(value)) == value
+
+
+def _cbor2_link(encoder: cbor2.CBOREncoder, cid: CID) -> None:
+    encoder.encode(cbor2.CBORTag(42, b"\x00" + cid.raw))
+
+
+@settings(max_examples=300)
+@given(values)
+def test_the_direct_writer_matches_cbor2_canonical_byte_for_byte(value: object) -> None:
+    expected = cbor2.dumps(value, canonical=True, encoders={CID: _cbor2_link})
+    assert dag_cbor.encode(value) == expected
+    assert dag_cbor.encode_ordered(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["\ud800", {"text": "a\udfffb"}, {"\ud800": 1}, [{"k": ["\udc00"]}]]
+)
+def test_lone_surrogates_from_json_are_an_encode_error(value: object) -> None:
+    with pytest.raises(EncodeError, match="lone surrogate"):
+        dag_cbor.encode(value)
+
+
+def test_nesting_past_the_limit_is_an_encode_error() -> None:
+    value: object = 1
+    for _ in range(dag_cbor.MAX_DEPTH + 2):
+        value = [value]
+    with pytest.raises(EncodeError, match="nesting deeper"):
+        dag_cbor.encode(value)
 
 
 @given(st.dictionaries(st.text(max_size=8), st.integers(-(2**63), 2**63 - 1), max_size=8))
