@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -20,6 +21,9 @@ from domain.lexicon.errors import LexiconError, ValidationError
 from domain.lexicon.validate import validate_input
 
 T = TypeVar("T")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+"""A JSON escape of a UTF-16 surrogate: paired ones decode to one character, lone ones do not."""
+
 MAX_JSON_BODY = 1_100_000
 
 
@@ -84,9 +88,34 @@ async def json_body(request: Request, limit: int = MAX_JSON_BODY) -> dict[str, A
         raise invalid_request("Request body is not valid JSON") from exc
     if type(value) is not dict:
         raise invalid_request("Request body must be a JSON object")
+    if _SURROGATE_ESCAPE.search(body) and _has_lone_surrogate(value):
+        raise invalid_request("Request body has a lone UTF-16 surrogate: not valid Unicode text")
     # The scope's path, not `request.url`: building a URL object costs more than the check.
     _check_input(request.scope["path"].removeprefix("/xrpc/"), value)
     return value
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """Does any string (or key) in a parsed JSON value hold a surrogate no pair absorbed?
+
+    JSON lets `"\\ud800"` through, but such text cannot be UTF-8, so it could be neither
+    stored, nor signed in a record, nor sent on: refused at the edge, before it reaches a
+    password hash, an email field or the log.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is str:
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif type(item) is dict:
+            stack.extend(item)
+            stack.extend(item.values())
+        elif type(item) is list:
+            stack.extend(item)
+    return False
 
 
 def _check_input(nsid: str, value: dict[str, Any]) -> None:

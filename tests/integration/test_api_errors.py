@@ -6,6 +6,7 @@ the firehose) would be a bug as bad as the wrong status.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -469,3 +470,35 @@ def test_non_ascii_query_parameters_are_checked_not_crashed_on(
     response = server.http.get(f"/xrpc/com.atproto.identity.resolveHandle?{query}")
     body = assert_xrpc_error(response, 400, "InvalidRequest")
     assert "handle" in body["message"]
+
+
+_LONE = "\ud800"
+_SURROGATE_CASES = [
+    ("com.atproto.repo.createRecord", {"collection": NOTE, "record": {"$type": NOTE, "t": _LONE}}),
+    ("com.atproto.repo.createRecord", {"collection": NOTE, "record": {"$type": NOTE, _LONE: 1}}),
+    (
+        "com.atproto.server.createAccount",
+        {"handle": "l1.test", "password": _LONE, "email": "l@x.t"},
+    ),
+    ("com.atproto.server.createAccount", {"handle": "l2.test", "password": "p", "email": _LONE}),
+    ("com.atproto.server.updateEmail", {"email": f"z{_LONE}@x.test"}),
+    ("com.atproto.server.createAppPassword", {"name": f"n{_LONE}"}),
+    ("com.atproto.server.requestPasswordReset", {"email": f"{_LONE}@x.test"}),
+    ("app.bsky.actor.putPreferences", {"preferences": [{"$type": "x.y.z", "v": _LONE}]}),
+]
+
+
+@pytest.mark.parametrize(("method", "body"), _SURROGATE_CASES)
+def test_lone_surrogates_in_json_are_invalid_request(
+    server: LiveServer, alice: Account, method: str, body: dict[str, Any]
+) -> None:
+    """JSON can escape half a UTF-16 pair, which no UTF-8 text (a record, a hash, the log) holds."""
+    if "collection" in body:
+        body = {"repo": alice.did, **body}
+    response = server.http.post(
+        f"/xrpc/{method}",
+        headers={**alice.auth, "content-type": "application/json"},
+        content=json.dumps(body).encode(),  # ensure_ascii: the surrogate goes as \\udXXX
+    )
+    assert_xrpc_error(response, 400, "InvalidRequest")
+    assert "surrogate" in response.json()["message"]

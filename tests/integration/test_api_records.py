@@ -6,6 +6,7 @@ sees, checked against the server's own head and seq where atomicity is the claim
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -373,3 +374,28 @@ def test_put_record_with_a_null_swap_record_creates_only_when_absent(
     assert_xrpc_error(second, 400, "InvalidSwap")
     ref = {"repo": account.did, "collection": NOTE, "rkey": "once"}
     assert client.com.atproto.repo.get_record(ref).value["n"] == 1
+
+
+def test_an_escaped_surrogate_pair_is_one_character_and_is_stored(
+    server: LiveServer, account: Account
+) -> None:
+    body = {"repo": account.did, "collection": "com.example.note",
+            "record": {"$type": "com.example.note", "text": "smile \U0001f600"}}  # fmt: skip
+    raw = json.dumps(body).encode()  # ensure_ascii writes the emoji as "\ud83d\ude00"
+    assert b"\\ud83d\\ude00" in raw
+    created = server.http.post(
+        "/xrpc/com.atproto.repo.createRecord",
+        headers={**account.auth, "content-type": "application/json"},
+        content=raw,
+    )
+    assert created.status_code == 200, created.text
+    uri = created.json()["uri"]
+    got = server.http.get(
+        "/xrpc/com.atproto.repo.getRecord",
+        params={
+            "repo": account.did,
+            "collection": "com.example.note",
+            "rkey": uri.rsplit("/", 1)[1],
+        },
+    )
+    assert got.json()["value"]["text"] == "smile \U0001f600"
