@@ -80,17 +80,23 @@ def create(host: RepoHost, did: str, n: int) -> Any:
     return host.apply_writes(did, [RecordWrite("create", POST, f"3k2aaaaaa{n:03d}2", record)])
 
 
+def settled(host: RepoHost, n: int) -> str:
+    """A new account with three commits: by then its writer trusts its cached row."""
+    did = new_account(host, n)
+    for i in range(3):
+        create(host, did, i)
+    return did
+
+
 def test_a_writer_alone_reads_an_account_row_once_then_trusts_it(
     hosts: tuple[RepoHost, RepoHost],
 ) -> None:
     host, _ = hosts
-    did = new_account(host, 1)
-    for n in range(3):
-        create(host, did, n)
-    settled = reads(host)
+    did = settled(host, 1)
+    before = reads(host)
     for n in range(3, 7):
         create(host, did, n)
-    assert reads(host) == settled
+    assert reads(host) == before
 
 
 def test_another_writers_takedown_stops_the_next_commit_and_moves_no_seq(
@@ -184,9 +190,7 @@ def test_a_failed_decision_leaves_nothing_behind_for_the_next_save(
     hosts: tuple[RepoHost, RepoHost],
 ) -> None:
     host, other = hosts
-    did = new_account(host, 9)
-    for n in range(3):
-        create(host, did, n)
+    did = settled(host, 9)
     record = {"$type": POST, "text": "lost swap", "createdAt": "2024-01-01T00:00:00.000Z"}
     wrong = Commit.decode(create(host, did, 3).commit_block).data  # not a commit CID
     with pytest.raises(InvalidSwap):
