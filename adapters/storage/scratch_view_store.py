@@ -109,7 +109,10 @@ class ScratchViewStore:
         self._lock_path = path.parent / f"{path.name}-{_LOCK_FILE}"
         self._conn = _scratch_connection(path)
         for statement in view_ddl("sqlite"):
-            self._conn.execute(statement)
+            # Only tables: the rebuilt views are digested in key order and thrown away, so a
+            # secondary index would be one more B-tree insert per row for nothing.
+            if not statement.lstrip().startswith("CREATE INDEX"):
+                self._conn.execute(statement)
         self._lock = _WriteLock(self._lock_path)
         self._writer = ViewWriter("sqlite")
         self.reads = SQLiteReadConnections(str(path))

@@ -68,3 +68,15 @@ def test_a_worker_writes_blocks_and_seq_rows_into_the_shared_file(tmp_path: Path
         cur.execute("SELECT seq, frame FROM seq_events")
         assert [tuple(row) for row in cur.fetchall()] == [(7, b"frame")]
     scratch.close()
+
+
+def test_the_scratch_store_has_the_view_tables_and_no_secondary_index(tmp_path: Path) -> None:
+    scratch = ScratchViewStore(tmp_path / "scratch.sqlite")
+    with scratch.reads.cursor() as cur:
+        cur.execute("SELECT type, name FROM sqlite_master WHERE sql IS NOT NULL")
+        objects = {(kind, name) for kind, name in cur.fetchall()}
+    scratch.close()
+    assert {name for kind, name in objects if kind == "table"} >= {
+        "repo_blocks", "records", "repo_heads", "accounts", "seq_events"
+    }  # fmt: skip
+    assert not {name for kind, name in objects if kind == "index"}, objects
