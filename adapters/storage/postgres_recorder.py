@@ -98,8 +98,7 @@ class QuirePostgresRecorder(PostgresApplicationRecorder):
     ) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         if ids:
-            # a rolled-back attempt has used its sequence values: a retry starts after them
-            check_follows(kwargs.get("follows"), ids, consumed=len(ids))
+            check_follows(kwargs.get("follows"), ids)
         changes = kwargs.get("views")
         if changes and ids:
             self.views.write(curs, changes, ids)

@@ -142,7 +142,7 @@ class QuireSQLiteRecorder(SQLiteApplicationRecorder):
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events)
         if ids:
-            check_follows(kwargs.get("follows"), ids, consumed=0)
+            check_follows(kwargs.get("follows"), ids)
         changes = kwargs.get("views")
         if changes and ids:
             self.views.write(c, changes, ids)

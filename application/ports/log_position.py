@@ -13,23 +13,15 @@ from collections.abc import Sequence
 
 
 class LogMovedOn(Exception):
-    """Another writer appended to the log after `expected`; nothing was recorded.
+    """Another writer appended to the log after `expected`; nothing was recorded."""
 
-    `follows` is what a retry should expect instead: the log's end as the recorder saw it
-    (on Postgres, past the ids the rolled-back attempt consumed).
-    """
-
-    def __init__(self, expected: int, follows: int) -> None:
-        super().__init__(f"the log moved on past seq {expected} (now at {follows})")
+    def __init__(self, expected: int, got: int) -> None:
+        super().__init__(f"the log moved on past seq {expected} (this insert got {got})")
         self.expected = expected
-        self.follows = follows
+        self.got = got
 
 
-def check_follows(expected: int | None, ids: Sequence[int], consumed: int) -> None:
-    """Raise `LogMovedOn` unless `ids` start right after `expected` (None: no check).
-
-    `consumed` is how far a rolled-back attempt moves the log's id counter: 0 where ids are
-    max + 1 (SQLite rowids), `len(ids)` where a sequence hands them out (Postgres).
-    """
+def check_follows(expected: int | None, ids: Sequence[int]) -> None:
+    """Raise `LogMovedOn` unless `ids` start right after `expected` (None: no check)."""
     if expected is not None and ids and ids[0] != expected + 1:
-        raise LogMovedOn(expected, ids[0] - 1 + consumed)
+        raise LogMovedOn(expected, ids[0])

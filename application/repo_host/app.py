@@ -129,14 +129,14 @@ class RepoHost(Application[str]):
             self._rows.pop(event.originator_id, None)
         kwargs["views"] = [project(event) for event in processing_event.events]
         processing_event.saved_kwargs.update(kwargs)
-        recordings = self._record_checked(processing_event)
+        recordings = self._record_checked(processing_event, {obj.did for obj in objs if obj})
         self._take_snapshots(processing_event)
         self._notify(recordings)
         if self.on_saved is not None:
             self.on_saved()
         return recordings
 
-    def _record_checked(self, processing_event: ProcessingEvent[str]) -> Any:
+    def _record_checked(self, processing_event: ProcessingEvent[str], saved: set[str]) -> Any:
         """Record after the log's end as this host knows it, so its cached rows stay true.
 
         Armed (`_log_end` set), the save must land right after `_log_end`. When another
@@ -146,7 +146,10 @@ class RepoHost(Application[str]):
         that lands right after this host's previous one shows the log is ours again, and
         re-arms it: a lone writer trusts its rows, busy neighbours keep it reading.
         """
-        used, self._decided_with = self._decided_with, {}
+        # Only the rows of the DIDs saved here: a decision that failed, or a signing-key
+        # lookup, leaves rows behind that this save did not use.
+        used = {did: row for did, row in self._decided_with.items() if did in saved}
+        self._decided_with = {}
         follows, previous = self._log_end, self._last_id
         processing_event.saved_kwargs["follows"] = follows
         try:
@@ -225,7 +228,6 @@ class RepoHost(Application[str]):
     ) -> RepoCommit:
         """Register an account and its empty repo: `#identity`, `#account`, `#commit`, `#sync`."""
         with self._write_lock:
-            self._decided_with = {}  # no account row decides a new account
             self.keys.put(did, keypair)
             account = Account.register(did, handle, email, keypair.did())
             genesis = build_genesis(did, keypair, self._next_rev(None))
@@ -248,7 +250,6 @@ class RepoHost(Application[str]):
         """
         with self._write_lock:
             for _attempt in range(MAX_ATTEMPTS):
-                self._decided_with = {}
                 aggregates, result = decide()
                 try:
                     self.save(*aggregates)
@@ -299,7 +300,6 @@ class RepoHost(Application[str]):
         """
         results: list[RepoCommit | Exception] = []
         with self._write_lock:
-            self._decided_with = {}
             rows = self._account_rows([did for did, _, _ in requests])
             touched: dict[str, Repo] = {}
             for did, writes, swap_commit in requests:
@@ -463,7 +463,6 @@ class RepoHost(Application[str]):
         """The current signing key of an active account, for the tokens it signs."""
         with self._write_lock:
             self._writable(did)
-            self._decided_with = {}
             return self._keypair(did)
 
     def _keypair(self, did: str) -> Keypair:

@@ -28,10 +28,6 @@ _INT_MAX: Final = 2**63 - 1  # the data model's integers are signed 64-bit
 _CID_TAG: Final = 42
 
 
-class _Unsorted(Exception):
-    """Internal: a map is not in canonical order (encode must sort)."""
-
-
 def _encode_cid(encoder: cbor2.CBOREncoder, cid: CID) -> None:
     encoder.encode(cbor2.CBORTag(_CID_TAG, b"\x00" + cid.raw))
 
@@ -41,40 +37,32 @@ def _canonical_key(key: str) -> tuple[int, bytes]:
     return (len(raw), raw)
 
 
-def _check(value: Value, depth: int, require_order: bool) -> bool:
-    """Check that `value` is in the data model; return False if some map is unsorted.
-
-    With `require_order`, an unsorted map is an error (decoding); otherwise the caller
-    falls back to cbor2's canonical sort (encoding values built in arbitrary order).
-    """
+def _check(value: Value, depth: int) -> None:
+    """Check that a decoded `value` is in the data model with every map in canonical order."""
     kind = type(value)
     if kind is str or kind is bytes or kind is bool or value is None or kind is CID:
-        return True
+        return
     if kind is int:
         if not _INT_MIN <= value <= _INT_MAX:
             raise EncodeError("integer out of the signed 64-bit range")
-        return True
+        return
     if depth > MAX_DEPTH:
         raise EncodeError(f"nesting deeper than {MAX_DEPTH}")
     if kind is list:
-        ordered = True
         for item in value:
-            ordered = _check(item, depth + 1, require_order) and ordered
-        return ordered
+            _check(item, depth + 1)
+        return
     if kind is dict:
-        ordered = True
         previous: tuple[int, bytes] | None = None
         for key, item in value.items():
             if type(key) is not str:
                 raise EncodeError("map keys must be strings")
             current = _canonical_key(key)
             if previous is not None and current <= previous:
-                if require_order:
-                    raise DecodeError("map keys are not in canonical order")
-                ordered = False
+                raise DecodeError("map keys are not in canonical order")
             previous = current
-            ordered = _check(item, depth + 1, require_order) and ordered
-        return ordered
+            _check(item, depth + 1)
+        return
     if kind is float:
         raise EncodeError("floats are not allowed in the atproto data model")
     raise EncodeError(f"{kind.__name__} is not a data-model type")
@@ -221,7 +209,7 @@ def decode(data: bytes) -> Value:
             raise cause from exc
         raise DecodeError(f"invalid CBOR: {exc}") from exc
     try:
-        _check(value, 0, require_order=True)
+        _check(value, 0)
     except EncodeError as exc:
         raise DecodeError(str(exc)) from exc
     except RecursionError as exc:
