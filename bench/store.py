@@ -26,7 +26,6 @@ import psycopg
 from adapters.storage.scratch_view_store import ScratchViewStore
 from adapters.storage.sql_key_store import SqlKeyStore, engine_for
 from adapters.storage.store import Store, postgres_store, sqlite_store
-from adapters.storage.view_digest import SqlViewDigests
 from application.audit.log_reader import iter_notifications
 from application.audit.replay import replay
 from application.repo_host.app import RepoHost
@@ -127,7 +126,7 @@ def replay_rate(
     """
     scratch = ScratchViewStore(tmp / "replay.sqlite")
     log = store.log_pages(host.recorder.events_table_name)  # type: ignore[attr-defined]
-    digests = SqlViewDigests(store.reads)
+    digests = store.live_digests()
     result = replay(host, scratch, digests, scratch.digests(), workers=workers, log=log)
     scratch.close()
     assert result.ok, "replay differs from live views"

@@ -11,7 +11,6 @@ from pathlib import Path
 from adapters.storage.scratch_view_store import ScratchViewStore
 from adapters.storage.sql_key_store import SqlKeyStore, engine_for
 from adapters.storage.store import Store
-from adapters.storage.view_digest import SqlViewDigests
 from application.audit.auditor import audit_log
 from application.audit.log_lines import log_lines
 from application.audit.point_in_time import car_at, head_at, records_at
@@ -61,7 +60,7 @@ def run_replay(args: argparse.Namespace) -> int:
             report = replay(
                 host,
                 scratch,
-                SqlViewDigests(store.reads),
+                store.live_digests(),
                 scratch.digests(),
                 progress=_progress("replayed"),  # type: ignore[arg-type]
                 workers=args.workers,

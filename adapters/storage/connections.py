@@ -28,8 +28,11 @@ class SQLiteReadConnections:
 
     dialect = "sqlite"
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, attach: dict[str, str] | None = None) -> None:
         self.path = path
+        self.attach = dict(attach or {})
+        """Other files to attach as `{schema: path}`: their tables answer to unqualified
+        names too (the block index's file, ADR 0014)."""
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -38,6 +41,8 @@ class SQLiteReadConnections:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            for name, path in self.attach.items():
+                conn.execute(f"ATTACH DATABASE ? AS {name}", (path,))
             conn.execute("PRAGMA query_only=1")
             self._local.conn = conn
             with self._lock:

@@ -25,12 +25,17 @@ def inline_rows(table: str, db_schema: str | None = None) -> str:
     return f"ALTER TABLE {name} SET (toast_tuple_target = {INLINE_ROWS_UP_TO})"
 
 
-def view_ddl(dialect: DialectName, db_schema: str | None = None) -> list[str]:
-    """`CREATE TABLE/INDEX IF NOT EXISTS` statements for every view table."""
+def view_ddl(
+    dialect: DialectName, db_schema: str | None = None, *, blocks: bool = True
+) -> list[str]:
+    """`CREATE TABLE/INDEX IF NOT EXISTS` statements for every view table (but the block
+    index, if `blocks` is False: SQLite keeps it in a file of its own, ADR 0014)."""
     compiled = _dialect(dialect)
     translate = {None: db_schema} if db_schema else None
     statements: list[str] = []
     for table in schema.VIEW_TABLES:
+        if table is schema.blocks and not blocks:
+            continue
         create = CreateTable(table, if_not_exists=True)
         statements.append(
             str(

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from adapters.storage.connections import ReadConnections
+from adapters.storage.sqlite_block_index import SqliteBlockIndex
 from application.ports.repo_views import SeqEvent
 from application.views import AccountRow, RepoHeadRow
 from domain.data.cid import CID
@@ -19,8 +20,11 @@ def _q(dialect: str, sql: str) -> str:
 class SqlViews:
     """Queries over the view tables, for both SQLite and Postgres."""
 
-    def __init__(self, connections: ReadConnections) -> None:
+    def __init__(self, connections: ReadConnections, index: SqliteBlockIndex | None = None) -> None:
         self.db = connections
+        self.index = index
+        """The block index kept behind the log, whose newest blocks are held in memory
+        (ADR 0014); None where blocks are written with their commit."""
         d = connections.dialect
         self._sql = {name: _q(d, text) for name, text in _QUERIES.items()}
 
@@ -38,14 +42,32 @@ class SqlViews:
     # -- BlockStore -----------------------------------------------------------------------
     def get_block(self, cid: CID) -> bytes | None:
         """The bytes of `cid`, or None."""
+        index = self.index
+        if index is not None:
+            held = index.pending.get_many([cid.raw])
+            if held:
+                return held[cid.raw]
         row = self._one("block", (cid.raw,))
-        return bytes(row[0]) if row else None
+        if row:
+            return bytes(row[0])
+        if index is not None and index.refresh():
+            return index.pending.get_many([cid.raw]).get(cid.raw)
+        return None
 
     def get_blocks(self, cids: Iterable[CID]) -> dict[CID, bytes]:
-        """Every stored block among `cids`."""
+        """Every stored block among `cids`.
+
+        With a block index behind the log, held blocks first, then the index: a pass drops
+        blocks from memory only after its transaction has put them in the index.
+        """
         wanted = {cid.raw: cid for cid in cids}
         found: dict[CID, bytes] = {}
+        index = self.index
         keys = list(wanted)
+        if index is not None:
+            for raw, data in index.pending.get_many(keys).items():
+                found[wanted[raw]] = data
+            keys = [raw for raw in keys if wanted[raw] not in found]
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             marks = ",".join("?" * len(chunk))
@@ -54,6 +76,10 @@ class SqlViews:
                 cur.execute(sql, tuple(chunk))
                 for raw, data in cur.fetchall():
                     found[wanted[bytes(raw)]] = bytes(data)
+        if index is not None and len(found) < len(wanted) and index.refresh():
+            missing = [raw for raw, cid in wanted.items() if cid not in found]
+            for raw, data in index.pending.get_many(missing).items():
+                found[wanted[raw]] = data
         return found
 
     # -- RepoViews ------------------------------------------------------------------------

@@ -18,6 +18,11 @@ from eventsourcing.sqlite import (
 )
 
 from adapters.storage.ddl import view_ddl
+from adapters.storage.sqlite_block_index import (
+    INLINE_PASS_FROM,
+    SqliteBlockIndex,
+    sqlite_block_index,
+)
 from adapters.storage.view_writer import ViewWriter
 from application.ports.log_position import check_follows
 
@@ -87,7 +92,14 @@ class QuireSQLiteRecorder(SQLiteApplicationRecorder):
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name)
-        self.views = ViewWriter("sqlite")
+        # A database file keeps its block index behind the log, in a file of its own
+        # (ADR 0014); an in-memory database has no file to put it in and writes it inline.
+        self.block_index: SqliteBlockIndex | None = None
+        pending = None
+        if not datastore.pool.is_sqlite_memory_mode:
+            self.block_index = sqlite_block_index(datastore.pool.db_name, events_table_name)
+            pending = self.block_index.pending
+        self.views = ViewWriter("sqlite", pending=pending)
         _set_synchronous(datastore, os.environ.get("QUIRE_SQLITE_SYNCHRONOUS", "NORMAL"))
         self._writer: sqlite3.Connection | None = None
         self._writer_lock = threading.Lock()
@@ -125,17 +137,23 @@ class QuireSQLiteRecorder(SQLiteApplicationRecorder):
                 try:
                     ids = self._insert_events(cursor, stored_events, **kwargs)  # type: ignore[arg-type]
                     cursor.execute("COMMIT")
+                    self.views.kept()
                 except BaseException:
                     if conn.in_transaction:
                         conn.rollback()
+                    self.views.take_back()
                     raise
             except sqlite3.Error as exc:
                 raise _persistence_error(exc) from exc
-            return ids
+        index = self.block_index
+        if index is not None and len(index.pending) > INLINE_PASS_FROM:
+            index.index_pass()  # no indexer thread here, or it fell behind: bound the memory
+        return ids
 
     def construct_create_table_statements(self) -> list[str]:
-        """The events table plus every view table."""
-        return [*super().construct_create_table_statements(), *view_ddl("sqlite")]
+        """The events table plus every view table (the block index has its own file)."""
+        inline = self.datastore.pool.is_sqlite_memory_mode
+        return [*super().construct_create_table_statements(), *view_ddl("sqlite", blocks=inline)]
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any

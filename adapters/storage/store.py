@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from adapters.storage.block_indexer import BlockIndexer
 from adapters.storage.connections import (
     PostgresReadConnections,
     ReadConnections,
@@ -14,6 +15,12 @@ from adapters.storage.connections import (
 )
 from adapters.storage.log_pages import PostgresLogPages, SqliteLogPages
 from adapters.storage.sql_views import SqlViews
+from adapters.storage.sqlite_block_index import (
+    SqliteBlockIndex,
+    release_sqlite_block_index,
+    sqlite_block_index,
+)
+from adapters.storage.view_digest import SqlViewDigests
 from adapters.storage.wal_checkpointer import WalCheckpointer
 from application.ports.log_pages import LogPages
 
@@ -30,6 +37,8 @@ class Store:
     dialect: str
     conninfo: str
     checkpointer: WalCheckpointer | None = None
+    block_index: SqliteBlockIndex | None = None
+    indexer: BlockIndexer | None = None
 
     def log_pages(self, events_table: str) -> LogPages:
         """A reader of the log by seq range, for replay's worker processes."""
@@ -38,23 +47,37 @@ class Store:
         return PostgresLogPages(self.conninfo, self.env["POSTGRES_SCHEMA"], events_table)
 
     def stop_checkpointer(self) -> None:
-        """Stop checkpointing from this process (another process writes and checkpoints)."""
+        """Stop this process's background threads, the WAL checkpointer and the block
+        indexer (which indexes what is left first): another process writes, or this one
+        is about to fork."""
         if self.checkpointer is not None:
             self.checkpointer.close()
             self.checkpointer = None
+        if self.indexer is not None:
+            self.indexer.close()
+            self.indexer = None
+
+    def live_digests(self) -> SqlViewDigests:
+        """Digests of the live views, with the block index caught up with the log first."""
+        if self.block_index is not None:
+            self.block_index.catch_up()
+        return SqlViewDigests(self.reads)
 
     def close(self) -> None:
-        """Release the read connections and stop the checkpointer (the applications close
-        their own connections)."""
+        """Release the read connections and stop the background threads (the applications
+        close their own connections)."""
         self.stop_checkpointer()
         self.reads.close()
+        if self.block_index is not None:
+            release_sqlite_block_index(self.block_index)
 
 
 def sqlite_store(data_dir: Path, *, create: bool = True, checkpoint: bool = True) -> Store:
     """The embedded default: `<data_dir>/quire.sqlite`, WAL mode, checkpointed on a thread.
 
     A process that only reads (the auditors) passes `checkpoint=False`: the writer's process
-    checkpoints, and with no other thread running `quire replay` can fork its workers.
+    checkpoints and indexes blocks, and with no other thread running `quire replay` can fork
+    its workers. The block index is `<data_dir>/quire-blocks.sqlite` (ADR 0014).
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     path = str((data_dir / "quire.sqlite").resolve())
@@ -66,9 +89,14 @@ def sqlite_store(data_dir: Path, *, create: bool = True, checkpoint: bool = True
         "APPLICATION_RECORDER_TOPIC": "adapters.storage.sqlite_recorder:QuireSQLiteRecorder",
         "CREATE_TABLE": "y" if create else "n",
     }
-    reads = SQLiteReadConnections(path)
-    checkpointer = WalCheckpointer(path) if checkpoint else None
-    return Store(env, reads, SqlViews(reads), "sqlite", path, checkpointer)
+    index = sqlite_block_index(path)
+    reads = SQLiteReadConnections(path, attach={"blocks": index.path})
+    checkpointer = indexer = None
+    if checkpoint:
+        index.catch_up()  # what a crash left behind the mark, before anything reads
+        checkpointer, indexer = WalCheckpointer(path), BlockIndexer(index)
+    views = SqlViews(reads, index)
+    return Store(env, reads, views, "sqlite", path, checkpointer, index, indexer)
 
 
 def postgres_store(url: str, *, schema: str = "public", create: bool = True) -> Store:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import bindparam
 
 from adapters.storage import schema
+from adapters.storage.pending_blocks import PendingBlocks
 from application.view_batch import ViewBatch
 from application.views import ViewChanges
 
@@ -139,24 +140,53 @@ class ViewStatements:
 class ViewWriter:
     """Writes a folded `ViewBatch` (see `application/view_batch.py`): one statement per table."""
 
-    def __init__(self, dialect: DialectName, db_schema: str | None = None) -> None:
+    def __init__(
+        self,
+        dialect: DialectName,
+        db_schema: str | None = None,
+        pending: PendingBlocks | None = None,
+    ) -> None:
         self.sql = ViewStatements.compile(dialect, db_schema)
+        self.pending = pending
+        """Where `write` hands blocks when the block index is kept behind the log (ADR 0014)
+        instead of writing them in the transaction."""
+        self._handed: tuple[int, int] | None = None
 
     def write(
         self, cursor: Any, changes: Sequence[ViewChanges | None], seqs: Sequence[int]
     ) -> None:
-        """Write every event's changes; `changes[i]` belongs to the event with `seqs[i]`."""
-        self.send(cursor, ViewBatch.of(changes, seqs))
+        """Write every event's changes; `changes[i]` belongs to the event with `seqs[i]`.
+
+        With `pending`, the blocks are handed to it once every statement has run (before the
+        commit, so a reader that sees the commit finds them): the caller then says whether
+        its transaction committed (`kept`) or not (`take_back`).
+        """
+        batch = ViewBatch.of(changes, seqs)
+        self.send(cursor, batch)
+        if self.pending is not None and batch.blocks:
+            self.pending.add(seqs[0], seqs[-1], batch.blocks)
+            self._handed = (seqs[0], seqs[-1])
+
+    def kept(self) -> None:
+        """The transaction of the last `write` committed."""
+        self._handed = None
+
+    def take_back(self) -> None:
+        """The transaction of the last `write` failed: take back the blocks it handed over."""
+        handed, self._handed = self._handed, None
+        if handed is not None and self.pending is not None:
+            self.pending.remove(*handed)
 
     def send(self, cursor: Any, batch: ViewBatch) -> None:
-        """Write an already folded batch."""
+        """Write an already folded batch (its blocks too, unless they go to `pending`)."""
         sql = self.sql
         deletes = [k for k, cid in batch.records.items() if cid is None]
         puts = [(k, cid) for k, cid in batch.records.items() if cid is not None]
-        _bulk(
-            cursor, sql, "blocks", sql.insert_block,
-            [{"cid": c, "data": d} for c, d in batch.blocks.items()],
-        )  # fmt: skip
+        if self.pending is None:
+            _bulk(
+                cursor, sql, "blocks", sql.insert_block,
+                [{"cid": c, "data": d} for c, d in batch.blocks.items()],
+            )  # fmt: skip
         _many(
             cursor,
             sql.delete_record,

@@ -110,7 +110,7 @@ def test_corrupted_event_row_is_reported_by_audit_with_its_seq(data: Path) -> No
 
 
 def test_corrupted_block_bytes_fail_replay_comparison_or_audit(data: Path) -> None:
-    conn = sqlite3.connect(data / "quire.sqlite")
+    conn = sqlite3.connect(data / "quire-blocks.sqlite")  # the block index's file (ADR 0014)
     conn.execute(
         "UPDATE repo_blocks SET data = X'00' WHERE rowid = (SELECT MAX(rowid) FROM repo_blocks)"
     )

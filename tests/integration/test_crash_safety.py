@@ -12,7 +12,6 @@ from pathlib import Path
 
 from adapters.storage.scratch_view_store import ScratchViewStore
 from adapters.storage.store import sqlite_store
-from adapters.storage.view_digest import SqlViewDigests
 from application.audit.auditor import audit_log
 from application.audit.replay import replay
 from application.repo_host.app import RepoHost
@@ -73,7 +72,7 @@ def test_killed_writer_loses_no_acknowledged_commit_and_views_equal_replay(
     host = RepoHost(store.env, blocks=store.views, keys=None)  # type: ignore[arg-type]
     scratch = ScratchViewStore(tmp_path / "scratch.sqlite")
     try:
-        report = replay(host, scratch, SqlViewDigests(store.reads), scratch.digests())
+        report = replay(host, scratch, store.live_digests(), scratch.digests())
         assert report.ok, (report.live, report.rebuilt)
         assert not audit_log(host).failures
     finally:

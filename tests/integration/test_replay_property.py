@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.storage.scratch_view_store import ScratchViewStore
-from adapters.storage.view_digest import SqlViewDigests
 from application.audit.auditor import audit_log
 from application.audit.replay import replay
 from domain.crypto.k256 import K256Keypair
@@ -59,7 +58,7 @@ def test_replayed_views_equal_live_views_for_any_write_sequence(
             host.set_status(did, "deactivated")
         scratch = ScratchViewStore(Path(tmp) / "scratch.sqlite")
         try:
-            report = replay(host, scratch, SqlViewDigests(backend.store.reads), scratch.digests())
+            report = replay(host, scratch, backend.store.live_digests(), scratch.digests())
         finally:
             scratch.close()
         assert report.ok, (report.live, report.rebuilt)

@@ -11,7 +11,6 @@ from sqlalchemy import delete, update
 from adapters.storage.schema import blob_takedowns, record_takedowns
 from adapters.storage.scratch_view_store import ScratchViewStore
 from adapters.storage.sql_key_store import engine_for
-from adapters.storage.view_digest import SqlViewDigests
 from application.audit import parallel_projection
 from application.audit.auditor import audit_log
 from application.audit.replay import replay
@@ -238,7 +237,7 @@ def test_replay_rebuilds_every_view_identically(
         report = replay(
             host,
             scratch,
-            SqlViewDigests(backend.store.reads),
+            backend.store.live_digests(),
             scratch.digests(),
             workers=workers,
             log=log,
@@ -272,7 +271,7 @@ def test_takedowns_move_no_seq_and_replay_catches_a_takedown_view_edited_outside
         engine.dispose()
     scratch = ScratchViewStore(tmp_path / "scratch.sqlite")
     try:
-        report = replay(host, scratch, SqlViewDigests(backend.store.reads), scratch.digests())
+        report = replay(host, scratch, backend.store.live_digests(), scratch.digests())
     finally:
         scratch.close()
     assert report.differences == ["blob_takedowns", "record_takedowns"]

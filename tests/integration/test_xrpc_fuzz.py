@@ -25,7 +25,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.storage.scratch_view_store import ScratchViewStore
-from adapters.storage.view_digest import SqlViewDigests
 from application.audit.auditor import audit_log
 from application.audit.replay import replay
 from tests.integration.conftest import Account, LiveServer, live_server
@@ -248,9 +247,7 @@ def test_after_the_fuzz_views_equal_a_replay_and_the_log_audits_clean(
     assert fuzz_server.seq() > 0
     scratch = ScratchViewStore(tmp_path / "scratch.sqlite")
     try:
-        report = replay(
-            services.host, scratch, SqlViewDigests(services.store.reads), scratch.digests()
-        )
+        report = replay(services.host, scratch, services.store.live_digests(), scratch.digests())
     finally:
         scratch.close()
     assert report.ok, report.differences

@@ -1,0 +1,236 @@
+"""SQLite's block index kept behind the log (ADR 0014): readable at once, complete below its
+mark, fed by other processes' commits, adopted from older data directories."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from adapters.storage import sqlite_recorder
+from adapters.storage.sql_key_store import SqlKeyStore, engine_for
+from adapters.storage.store import Store, sqlite_store
+from adapters.storage.view_writer import ViewWriter
+from application.log_blocks import blocks_of
+from application.repo_host.app import RepoHost
+from domain.crypto.k256 import K256Keypair
+from domain.data.cid import CID
+from domain.repo.writes import RecordWrite
+
+ROOT = Path(__file__).resolve().parents[2]
+DID = "did:plc:" + "b" * 24
+POST = "app.bsky.feed.post"
+
+
+def _post(host: RepoHost, did: str = DID, text: str = "hi") -> bytes:
+    record = {"$type": POST, "text": text, "createdAt": "2024-01-01T00:00:00Z"}
+    commit = host.apply_writes(did, [RecordWrite("create", POST, host.clock.next(), record)])
+    return commit.commit.raw
+
+
+def _host(store: Store) -> RepoHost:
+    keys = SqlKeyStore(engine_for("sqlite", store.conninfo))
+    return RepoHost(store.env, blocks=store.views, keys=keys, accounts=store.views)
+
+
+@pytest.fixture
+def opened(tmp_path: Path) -> Iterator[tuple[Store, RepoHost]]:
+    store = sqlite_store(tmp_path / "data", checkpoint=False)  # passes run when a test says
+    host = _host(store)
+    host.create_account(DID, "blocks.test", None, K256Keypair.generate())
+    try:
+        yield store, host
+    finally:
+        host.close()
+        store.close()
+
+
+def _indexed(data: Path) -> dict[bytes, bytes]:
+    with sqlite3.connect(data / "quire-blocks.sqlite") as conn:
+        return {bytes(c): bytes(d) for c, d in conn.execute("SELECT cid, data FROM repo_blocks")}
+
+
+def _mark(data: Path) -> int:
+    with sqlite3.connect(data / "quire-blocks.sqlite") as conn:
+        return int(conn.execute("SELECT upto FROM block_index_mark").fetchone()[0])
+
+
+def _logged(data: Path, upto: int) -> dict[bytes, bytes]:
+    """Every block the log's events up to `upto` carry, decoded from the log itself."""
+    with sqlite3.connect(data / "quire.sqlite") as conn:
+        rows = conn.execute(
+            "SELECT topic, state FROM stored_events WHERE rowid <= ?", (upto,)
+        ).fetchall()
+    out: dict[bytes, bytes] = {}
+    for topic, state in rows:
+        out.update(blocks_of(topic, state))
+    return out
+
+
+def _assert_complete_below_mark(data: Path) -> None:
+    indexed = _indexed(data)
+    for cid, block in _logged(data, _mark(data)).items():
+        assert indexed.get(cid) == block, f"block {cid.hex()} below the mark is not indexed"
+
+
+def test_a_commit_writes_no_index_row_and_its_blocks_are_readable_at_once(
+    opened: tuple[Store, RepoHost], tmp_path: Path
+) -> None:
+    store, host = opened
+    data = tmp_path / "data"
+    commit = _post(host)
+    assert commit not in _indexed(data), "the commit's transaction wrote no block row"
+    held = store.views.get_block(CID(commit))
+    assert held is not None and store.block_index is not None
+    store.block_index.catch_up()
+    assert _indexed(data)[commit] == held
+    assert len(store.block_index.pending) == 0
+    assert store.views.get_block(CID(commit)) == held
+    _assert_complete_below_mark(data)
+
+
+def test_another_process_commits_are_read_from_the_log_then_indexed(
+    opened: tuple[Store, RepoHost], tmp_path: Path
+) -> None:
+    """An operator's command (another process, no indexer thread) commits and exits: this
+    process finds its blocks at once, and its next pass indexes them from the log."""
+    store, host = opened
+    data = tmp_path / "data"
+    _post(host, text="ours")
+    child = textwrap.dedent(
+        f"""
+        import sys
+        from pathlib import Path
+        from adapters.storage.sql_key_store import SqlKeyStore, engine_for
+        from adapters.storage.store import sqlite_store
+        from application.repo_host.app import RepoHost
+        from domain.repo.writes import RecordWrite
+        store = sqlite_store(Path({str(data)!r}), checkpoint=False)
+        host = RepoHost(store.env, blocks=store.views,
+                        keys=SqlKeyStore(engine_for("sqlite", store.conninfo)))
+        record = {{"$type": "{POST}", "text": "theirs", "createdAt": "2024-01-01T00:00:00Z"}}
+        write = RecordWrite("create", "{POST}", "3kzzzzzzzzz22", record)
+        commit = host.apply_writes("{DID}", [write])
+        print(commit.commit.raw.hex())
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", child], cwd=ROOT, capture_output=True, timeout=60, check=True
+    )
+    theirs = bytes.fromhex(done.stdout.decode().split()[-1])
+    assert theirs not in _indexed(data)
+    assert store.views.get_blocks([CID(theirs)]).keys() == {CID(theirs)}
+    assert store.block_index is not None
+    store.block_index.catch_up()
+    assert theirs in _indexed(data)
+    _assert_complete_below_mark(data)
+    # and this host, whose cached head is now stale, commits over the other's commit
+    _post(host, text="ours again")
+    store.block_index.catch_up()
+    _assert_complete_below_mark(data)
+
+
+def test_a_failed_save_takes_its_blocks_back(
+    opened: tuple[Store, RepoHost], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, host = opened
+    assert store.block_index is not None
+    before = len(store.block_index.pending)
+    write = ViewWriter.write
+
+    def write_then_fail(self: ViewWriter, cursor: object, changes: object, seqs: object) -> None:
+        write(self, cursor, changes, seqs)  # type: ignore[arg-type]
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(ViewWriter, "write", write_then_fail)
+    with pytest.raises(Exception, match="disk I/O error"):
+        _post(host)
+    assert len(store.block_index.pending) == before
+    monkeypatch.undo()
+    commit = _post(host)
+    assert store.views.get_block(CID(commit)) is not None
+
+
+def test_without_an_indexer_thread_the_writer_bounds_what_it_holds(
+    opened: tuple[Store, RepoHost], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    store, host = opened
+    assert store.block_index is not None and store.indexer is None
+    monkeypatch.setattr(sqlite_recorder, "INLINE_PASS_FROM", 3)
+    for i in range(10):
+        _post(host, text=str(i))
+        assert len(store.block_index.pending) <= 4
+    assert store.block_index.passes >= 2
+    _assert_complete_below_mark(tmp_path / "data")
+
+
+def test_the_indexer_thread_indexes_and_a_clean_close_leaves_nothing_behind(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    store = sqlite_store(data)
+    host = _host(store)
+    host.create_account(DID, "blocks.test", None, K256Keypair.generate())
+    for i in range(5):
+        _post(host, text=str(i))
+    host.close()
+    store.close()
+    with sqlite3.connect(data / "quire.sqlite") as conn:
+        end = conn.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0]
+    assert _mark(data) == end
+    _assert_complete_below_mark(data)
+
+
+def test_an_older_data_directory_keeps_its_index(tmp_path: Path) -> None:
+    """Before ADR 0014 `repo_blocks` lived in the log's file, complete to the log's end."""
+    data = tmp_path / "data"
+    store = sqlite_store(data, checkpoint=False)
+    host = _host(store)
+    host.create_account(DID, "blocks.test", None, K256Keypair.generate())
+    commit = _post(host)
+    assert store.block_index is not None
+    store.block_index.catch_up()
+    blocks = _indexed(data)
+    host.close()
+    store.close()
+    (data / "quire-blocks.sqlite").unlink()
+    with sqlite3.connect(data / "quire.sqlite") as conn:  # the old layout, by hand
+        conn.execute("CREATE TABLE repo_blocks (cid BLOB PRIMARY KEY, data BLOB NOT NULL)")
+        conn.executemany("INSERT INTO repo_blocks VALUES (?, ?)", blocks.items())
+        end = conn.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0]
+
+    store = sqlite_store(data, checkpoint=False)
+    try:
+        assert _mark(data) == end
+        assert _indexed(data) == blocks
+        with sqlite3.connect(data / "quire.sqlite") as conn:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        assert "repo_blocks" not in tables
+        assert store.views.get_block(CID(commit)) == blocks[commit]
+    finally:
+        store.close()
+
+
+def test_a_deleted_index_is_rebuilt_from_the_log_when_the_writer_opens(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    store = sqlite_store(data, checkpoint=False)
+    host = _host(store)
+    host.create_account(DID, "blocks.test", None, K256Keypair.generate())
+    commits = [_post(host, text=str(i)) for i in range(3)]
+    host.close()
+    store.close()  # without an indexer thread, nothing was indexed: the log holds it all
+    (data / "quire-blocks.sqlite").unlink(missing_ok=True)
+    store = sqlite_store(data)  # the writer's opening catches up before anything reads
+    try:
+        with sqlite3.connect(data / "quire.sqlite") as conn:
+            end = conn.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0]
+        assert _mark(data) == end
+        assert set(commits) <= _indexed(data).keys()
+        _assert_complete_below_mark(data)
+    finally:
+        store.close()
