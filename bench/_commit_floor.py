@@ -66,13 +66,13 @@ def sqlite_commit_floor(path: str, shape: CommitShape, prefill: int, n: int) -> 
     """Commit-shaped transactions per second on a fresh SQLite file at `path`.
 
     As quire writes them (ADR 0014): the commit's rows in the log's file, and its blocks
-    inserted in CID order into a second file every `EVERY_SAVES` commits, with the same
+    inserted in CID order into a second file every `EVERY_BLOCKS` blocks, with the same
     statement. Here the passes
     run in the same thread, between commits, so they count against the floor in full.
     """
     import sqlite3
 
-    from adapters.storage.block_indexer import EVERY_SAVES
+    from adapters.storage.block_indexer import EVERY_BLOCKS
     from adapters.storage.ddl import view_ddl
     from adapters.storage.sqlite_block_index import INSERT_PACKED, pack_blocks
 
@@ -104,7 +104,7 @@ def sqlite_commit_floor(path: str, shape: CommitShape, prefill: int, n: int) -> 
         conn.execute(sql.insert_seq_event, {**row["seq"], "seq": seq, "frame": row["frame"]})
         conn.execute("COMMIT")
         held.update((block["cid"], block["data"]) for block in row["blocks"])
-        if seq % EVERY_SAVES == 0 or seq == n:
+        if len(held) >= EVERY_BLOCKS or seq == n:
             index.execute("BEGIN")
             index.execute(INSERT_PACKED, pack_blocks(held))
             index.execute("COMMIT")

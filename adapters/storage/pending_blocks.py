@@ -77,3 +77,8 @@ class PendingBlocks:
     def __len__(self) -> int:
         """How many saves are held."""
         return len(self._saves)
+
+    @property
+    def blocks(self) -> int:
+        """How many blocks are held."""
+        return len(self._blocks)

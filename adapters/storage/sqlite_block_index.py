@@ -36,8 +36,8 @@ from application.log_blocks import COMMIT_TOPICS, blocks_of
 PASS_EVENTS = 20_000
 """Most events one pass reads: a long backlog (a crash, the first start over an old data
 directory) is indexed in transactions of bounded size."""
-INLINE_PASS_FROM = 4096
-"""Saves held in memory past which the writer itself runs a pass (no indexer thread in the
+INLINE_PASS_FROM = 65_536
+"""Blocks held in memory past which the writer itself runs a pass (no indexer thread in the
 process, or one that cannot keep up): memory stays bounded whatever happens."""
 BUSY_MS = 10_000
 
@@ -177,10 +177,14 @@ class SqliteBlockIndex:
         """Has the recorder created the events table yet? (A store opens before its
         applications create their tables.)"""
         if not self._log_table_seen:
-            row = self._log().execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                (self.events_table,),
-            ).fetchone()
+            row = (
+                self._log()
+                .execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                    (self.events_table,),
+                )
+                .fetchone()
+            )
             self._log_table_seen = row is not None
         return self._log_table_seen
 

@@ -146,7 +146,7 @@ class QuireSQLiteRecorder(SQLiteApplicationRecorder):
             except sqlite3.Error as exc:
                 raise _persistence_error(exc) from exc
         index = self.block_index
-        if index is not None and len(index.pending) > INLINE_PASS_FROM:
+        if index is not None and index.pending.blocks > INLINE_PASS_FROM:
             index.index_pass()  # no indexer thread here, or it fell behind: bound the memory
         return ids
 
