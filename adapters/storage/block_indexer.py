@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 
-from adapters.storage.sqlite_block_index import SqliteBlockIndex
+from adapters.storage.block_index import BlockIndex
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ TICK = 0.05
 class BlockIndexer:
     """A daemon thread indexing one store's blocks until `close()`."""
 
-    def __init__(self, index: SqliteBlockIndex) -> None:
+    def __init__(self, index: BlockIndex) -> None:
         self.index = index
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="block-indexer", daemon=True)
@@ -52,7 +52,7 @@ class BlockIndexer:
             try:
                 self.index.index_pass()
             except Exception as exc:  # a busy index file: the next tick tries again
-                log.warning("block index pass on %s failed: %s", self.index.path, exc)
+                log.warning("block index pass failed: %s", exc)
                 continue
             held_since = None
             last_pass = now
@@ -64,4 +64,4 @@ class BlockIndexer:
         try:
             self.index.catch_up()
         except Exception as exc:
-            log.warning("final block index pass on %s failed: %s", self.index.path, exc)
+            log.warning("final block index pass failed: %s", exc)

@@ -27,7 +27,9 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL
 
+from adapters.storage import block_index
 from adapters.storage.ddl import inline_rows, view_ddl
+from adapters.storage.postgres_block_index import find_postgres_block_index, index_key, mark_ddl
 from adapters.storage.sql_names import quoted
 from adapters.storage.view_writer import ViewWriter
 from application.ports.log_position import check_follows
@@ -40,9 +42,17 @@ class QuirePostgresRecorder(PostgresApplicationRecorder):
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
-        self.views = ViewWriter("postgresql", datastore.schema)
+        kwargs: dict[str, Any] = datastore.pool.kwargs  # type: ignore[assignment]
+        key = index_key(kwargs["host"], kwargs["port"], kwargs["dbname"], datastore.schema)
+        self.block_index = find_postgres_block_index(key)
+        pending = None
+        if self.block_index is not None:
+            self.block_index.events_table = self.events_table_name  # the store could not know
+            pending = self.block_index.pending
+        self.views = ViewWriter("postgresql", datastore.schema, pending=pending)
         events = inline_rows(self.events_table_name, datastore.schema)
-        for statement in [events, *view_ddl("postgresql", datastore.schema)]:
+        marks = mark_ddl(datastore.schema, self.events_table_name)
+        for statement in [events, *view_ddl("postgresql", datastore.schema), *marks]:
             self.sql_create_statements.append(SQL(statement))  # type: ignore[arg-type]
         # Plain strings, rendered once: psycopg caches their conversion, where a `Composed`
         # is rendered again (identifier escaping included) on every execute.
@@ -64,17 +74,26 @@ class QuirePostgresRecorder(PostgresApplicationRecorder):
         """One pipelined transaction, as the base recorder's, that any exception rolls back."""
         if not stored_events:
             return []
-        with (
-            self.datastore.get_connection() as conn,
-            conn.pipeline() as pipeline,
-            conn.transaction(),
-            conn.cursor() as curs,
-        ):
-            self._insert_stored_events(curs, stored_events, **kwargs)
-            # Sync here, so a uniqueness violation (a concurrent writer's version) raises as
-            # IntegrityError now and rolls back, not later at COMMIT.
-            pipeline.sync()
-            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        try:
+            with (
+                self.datastore.get_connection() as conn,
+                conn.pipeline() as pipeline,
+                conn.transaction(),
+                conn.cursor() as curs,
+            ):
+                self._insert_stored_events(curs, stored_events, **kwargs)
+                # Sync here, so a uniqueness violation (a concurrent writer's version) raises
+                # as IntegrityError now and rolls back, not later at COMMIT.
+                pipeline.sync()
+                ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        except BaseException:
+            self.views.take_back()
+            raise
+        self.views.kept()
+        index = self.block_index
+        if index is not None and index.pending.blocks > block_index.INLINE_PASS_FROM:
+            index.index_pass()  # no indexer thread here, or it fell behind: bound the memory
+        return ids
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from adapters.storage.block_index import BlockIndex
 from adapters.storage.connections import ReadConnections
-from adapters.storage.sqlite_block_index import SqliteBlockIndex
 from application.ports.repo_views import SeqEvent
 from application.views import AccountRow, RepoHeadRow
 from domain.data.cid import CID
@@ -20,7 +20,7 @@ def _q(dialect: str, sql: str) -> str:
 class SqlViews:
     """Queries over the view tables, for both SQLite and Postgres."""
 
-    def __init__(self, connections: ReadConnections, index: SqliteBlockIndex | None = None) -> None:
+    def __init__(self, connections: ReadConnections, index: BlockIndex | None = None) -> None:
         self.db = connections
         self.index = index
         """The block index kept behind the log, whose newest blocks are held in memory

@@ -17,12 +17,9 @@ from eventsourcing.sqlite import (
     SQLiteDatastore,
 )
 
+from adapters.storage import block_index
 from adapters.storage.ddl import view_ddl
-from adapters.storage.sqlite_block_index import (
-    INLINE_PASS_FROM,
-    SqliteBlockIndex,
-    sqlite_block_index,
-)
+from adapters.storage.sqlite_block_index import SqliteBlockIndex, sqlite_block_index
 from adapters.storage.view_writer import ViewWriter
 from application.ports.log_position import check_follows
 
@@ -98,6 +95,7 @@ class QuireSQLiteRecorder(SQLiteApplicationRecorder):
         pending = None
         if not datastore.pool.is_sqlite_memory_mode:
             self.block_index = sqlite_block_index(datastore.pool.db_name, events_table_name)
+            self.block_index.events_table = events_table_name
             pending = self.block_index.pending
         self.views = ViewWriter("sqlite", pending=pending)
         _set_synchronous(datastore, os.environ.get("QUIRE_SQLITE_SYNCHRONOUS", "NORMAL"))
@@ -146,7 +144,7 @@ class QuireSQLiteRecorder(SQLiteApplicationRecorder):
             except sqlite3.Error as exc:
                 raise _persistence_error(exc) from exc
         index = self.block_index
-        if index is not None and index.pending.blocks > INLINE_PASS_FROM:
+        if index is not None and index.pending.blocks > block_index.INLINE_PASS_FROM:
             index.index_pass()  # no indexer thread here, or it fell behind: bound the memory
         return ids
 

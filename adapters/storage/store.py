@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from adapters.storage.block_index import BlockIndex
 from adapters.storage.block_indexer import BlockIndexer
 from adapters.storage.connections import (
     PostgresReadConnections,
@@ -14,6 +15,12 @@ from adapters.storage.connections import (
     SQLiteReadConnections,
 )
 from adapters.storage.log_pages import PostgresLogPages, SqliteLogPages
+from adapters.storage.postgres_block_index import (
+    PostgresBlockIndex,
+    index_key,
+    open_postgres_block_index,
+    release_postgres_block_index,
+)
 from adapters.storage.sql_views import SqlViews
 from adapters.storage.sqlite_block_index import (
     SqliteBlockIndex,
@@ -37,7 +44,7 @@ class Store:
     dialect: str
     conninfo: str
     checkpointer: WalCheckpointer | None = None
-    block_index: SqliteBlockIndex | None = None
+    block_index: BlockIndex | None = None
     indexer: BlockIndexer | None = None
 
     def log_pages(self, events_table: str) -> LogPages:
@@ -68,8 +75,10 @@ class Store:
         close their own connections)."""
         self.stop_checkpointer()
         self.reads.close()
-        if self.block_index is not None:
+        if isinstance(self.block_index, SqliteBlockIndex):
             release_sqlite_block_index(self.block_index)
+        elif isinstance(self.block_index, PostgresBlockIndex):
+            release_postgres_block_index(self.block_index)
 
 
 def sqlite_store(data_dir: Path, *, create: bool = True, checkpoint: bool = True) -> Store:
@@ -122,4 +131,10 @@ def postgres_store(url: str, *, schema: str = "public", create: bool = True) -> 
         "CREATE_TABLE": "y" if create else "n",
     }
     reads = PostgresReadConnections(url, schema)
-    return Store(env, reads, SqlViews(reads), "postgresql", url)
+    key = index_key(env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"], schema)
+    index = open_postgres_block_index(key, url, schema)
+    indexer = None
+    if create:
+        index.catch_up()  # what a crash left behind the mark (nothing before the schema exists)
+        indexer = BlockIndexer(index)
+    return Store(env, reads, SqlViews(reads, index), "postgresql", url, None, index, indexer)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.storage import sqlite_recorder
+from adapters.storage import block_index
 from adapters.storage.sql_key_store import SqlKeyStore, engine_for
 from adapters.storage.store import Store, sqlite_store
 from adapters.storage.view_writer import ViewWriter
@@ -161,7 +161,7 @@ def test_without_an_indexer_thread_the_writer_bounds_what_it_holds(
 ) -> None:
     store, host = opened
     assert store.block_index is not None and store.indexer is None
-    monkeypatch.setattr(sqlite_recorder, "INLINE_PASS_FROM", 20)
+    monkeypatch.setattr(block_index, "INLINE_PASS_FROM", 20)
     for i in range(20):
         _post(host, text=str(i))
         assert store.block_index.pending.blocks <= 20 + 16  # one commit past the bound, at most
