@@ -119,10 +119,12 @@ def postgres_commit_floor(url: str, schema: str, shape: CommitShape, prefill: in
     """Commit-shaped transactions per second in a fresh Postgres `schema` (created here).
 
     Includes what eventsourcing's recorder does per transaction: the table lock that orders
-    notification ids, and `RETURNING` the id.
+    notification ids, and `RETURNING` the id. Blocks go in as quire's passes insert them
+    (ADR 0014): every `EVERY_BLOCKS` blocks, in CID order, in a transaction of their own.
     """
     import psycopg
 
+    from adapters.storage.block_indexer import EVERY_BLOCKS
     from adapters.storage.ddl import view_ddl
 
     sql = ViewStatements.compile("postgresql", schema)
@@ -145,6 +147,9 @@ def postgres_commit_floor(url: str, schema: str, shape: CommitShape, prefill: in
             _prefill(insert, prefill)
             conn.commit()
             rows = [_rows(shape, "did:plc:floorfloorfloorfloor", i) for i in range(n)]
+            assert sql.bulk is not None
+            blocks_statement, _columns = sql.bulk["blocks"]
+            held: dict[bytes, bytes] = {}
             start = time.perf_counter()
             for seq, row in enumerate(rows, 1):
                 cur.execute("LOCK TABLE stored_events IN EXCLUSIVE MODE")
@@ -154,14 +159,19 @@ def postgres_commit_floor(url: str, schema: str, shape: CommitShape, prefill: in
                     row["event"],
                 )
                 cur.fetchone()
-                blocks = row["blocks"]
-                assert sql.bulk is not None
-                statement, columns = sql.bulk["blocks"]
-                cur.execute(statement, {c: [b[c] for b in blocks] for c in columns})
                 cur.execute(sql.upsert_record, row["record"])
                 cur.execute(sql.upsert_head, row["head"])
                 cur.execute(sql.insert_seq_event, {**row["seq"], "seq": seq, "frame": row["frame"]})
                 conn.commit()
+                held.update((block["cid"], block["data"]) for block in row["blocks"])
+                if len(held) >= EVERY_BLOCKS or seq == n:
+                    ordered = sorted(held.items())
+                    cur.execute(
+                        blocks_statement,
+                        {"cid": [c for c, _ in ordered], "data": [d for _, d in ordered]},
+                    )
+                    conn.commit()
+                    held = {}
             return n / (time.perf_counter() - start)
 
 
