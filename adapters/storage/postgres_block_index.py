@@ -47,8 +47,8 @@ class _PostgresPass(PassTransaction):
 
     def insert(self, blocks: dict[bytes, bytes]) -> None:
         if blocks:
-            ordered = sorted(blocks.items())
-            self.cur.execute(self.insert_sql, ([c for c, _ in ordered], [d for _, d in ordered]))
+            cids = sorted(blocks)
+            self.cur.execute(self.insert_sql, (cids, [blocks[cid] for cid in cids]))
 
     def set_mark(self, upto: int) -> None:
         self.cur.execute(f"UPDATE {self.mark_table} SET upto = %s", (upto,))

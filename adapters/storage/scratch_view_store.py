@@ -74,7 +74,10 @@ class _WorkerWriter:
         self._lock = _WriteLock(path.parent / f"{path.name}-{_LOCK_FILE}")
 
     def write(self, batch: ViewBatch) -> None:
-        blocks = sorted(batch.blocks.items())  # one pass left to right through the CID index
+        # one pass left to right through the CID index; keys sorted alone, not in tuples
+        # (bytes compare directly: half the time of sorting (cid, data) pairs)
+        held = batch.blocks
+        blocks = [(cid, held[cid]) for cid in sorted(held)]
         seq_rows = [
             (e["seq"], e["did"], e["kind"], e["time"], e["frame"]) for e in batch.seq_events
         ]

@@ -43,7 +43,8 @@ def pack_blocks(blocks: dict[bytes, bytes]) -> tuple[bytes, str]:
     parts: list[bytes] = []
     spans: list[str] = []
     position = 1  # substr counts from 1
-    for cid, data in sorted(blocks.items()):
+    for cid in sorted(blocks):  # keys alone: bytes compare faster than (cid, data) pairs
+        data = blocks[cid]
         parts.append(cid)
         parts.append(data)
         spans.append(f"[{position},{len(cid)},{len(data)}]")
