@@ -20,6 +20,7 @@ log's) and `PostgresBlockIndex` (tables in the store's schema).
 
 from __future__ import annotations
 
+import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -27,6 +28,8 @@ from contextlib import contextmanager
 
 from adapters.storage.pending_blocks import PendingBlocks
 from application.log_blocks import COMMIT_TOPICS, blocks_of
+
+log = logging.getLogger(__name__)
 
 PASS_EVENTS = 20_000
 """Most events one pass reads: a long backlog (a crash, a first start over an older store) is
@@ -113,6 +116,17 @@ class BlockIndex(ABC):
                 self.passes += 1
         self._saw(upto)
         return len(rows)
+
+    def bound_memory(self) -> None:
+        """Run a pass if the tail holds more than `INLINE_PASS_FROM` blocks (the writer calls
+        this after each commit). A failure is logged, not raised: the commit before it is
+        recorded and must be acknowledged as such; the tail keeps its blocks."""
+        if self.pending.blocks <= INLINE_PASS_FROM:
+            return
+        try:
+            self.index_pass()
+        except Exception as exc:
+            log.warning("block index pass after a commit failed: %s", exc)
 
     def catch_up(self) -> None:
         """Index everything the log holds now (before a digest, or on a clean shutdown)."""

@@ -27,7 +27,6 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL
 
-from adapters.storage import block_index
 from adapters.storage.ddl import inline_rows, view_ddl
 from adapters.storage.postgres_block_index import find_postgres_block_index, index_key, mark_ddl
 from adapters.storage.sql_names import quoted
@@ -90,9 +89,8 @@ class QuirePostgresRecorder(PostgresApplicationRecorder):
             self.views.take_back()
             raise
         self.views.kept()
-        index = self.block_index
-        if index is not None and index.pending.blocks > block_index.INLINE_PASS_FROM:
-            index.index_pass()  # no indexer thread here, or it fell behind: bound the memory
+        if self.block_index is not None:
+            self.block_index.bound_memory()
         return ids
 
     def _insert_stored_events(

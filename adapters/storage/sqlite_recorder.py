@@ -17,7 +17,6 @@ from eventsourcing.sqlite import (
     SQLiteDatastore,
 )
 
-from adapters.storage import block_index
 from adapters.storage.ddl import view_ddl
 from adapters.storage.sqlite_block_index import SqliteBlockIndex, sqlite_block_index
 from adapters.storage.view_writer import ViewWriter
@@ -143,9 +142,8 @@ class QuireSQLiteRecorder(SQLiteApplicationRecorder):
                     raise
             except sqlite3.Error as exc:
                 raise _persistence_error(exc) from exc
-        index = self.block_index
-        if index is not None and index.pending.blocks > block_index.INLINE_PASS_FROM:
-            index.index_pass()  # no indexer thread here, or it fell behind: bound the memory
+        if self.block_index is not None:
+            self.block_index.bound_memory()
         return ids
 
     def construct_create_table_statements(self) -> list[str]:

@@ -169,6 +169,25 @@ def test_without_an_indexer_thread_the_writer_bounds_what_it_holds(
     _assert_complete_below_mark(tmp_path / "data")
 
 
+def test_a_failing_pass_after_a_commit_does_not_fail_the_recorded_commit(
+    opened: tuple[Store, RepoHost], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commit is recorded before the writer's own pass runs: a pass that fails (a full
+    disk under the index) must not turn an acknowledged commit into an error."""
+    store, host = opened
+    index = store.block_index
+    assert index is not None
+    monkeypatch.setattr(block_index, "INLINE_PASS_FROM", 0)
+
+    def fail(limit: int = 0) -> int:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(index, "index_pass", fail)
+    commit = _post(host)
+    assert store.views.get_block(CID(commit)) is not None
+    assert store.views.get_head(DID).commit.raw == commit  # type: ignore[union-attr]
+
+
 def test_the_indexer_thread_indexes_and_a_clean_close_leaves_nothing_behind(
     tmp_path: Path,
 ) -> None:
