@@ -42,6 +42,18 @@ TOPICS_SQL = ", ".join(f"'{topic}'" for topic in sorted(COMMIT_TOPICS))
 """The commit topics as an SQL list (constants of our own, not input)."""
 
 
+def events_after_sql(table: str, seq: str, mark: str, limit: int | None, commits_only: bool) -> str:
+    """`SELECT seq, topic` of the events after a seq (`mark` is the placeholder), ascending:
+    all of them for a pass, only the commits for a reader's `refresh`."""
+    sql = f"SELECT {seq}, topic FROM {table} WHERE {seq} > {mark}"
+    if commits_only:
+        sql += f" AND topic IN ({TOPICS_SQL})"
+    sql += f" ORDER BY {seq}"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return sql
+
+
 class PassTransaction(ABC):
     """One pass's transaction on the index: the mark is held until it ends."""
 

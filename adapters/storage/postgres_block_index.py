@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 
-from adapters.storage.block_index import TOPICS_SQL, BlockIndex, PassTransaction
+from adapters.storage.block_index import BlockIndex, PassTransaction, events_after_sql
 from adapters.storage.sql_names import quoted
 
 MARK_TABLE = "block_index_mark"
@@ -100,12 +100,7 @@ class PostgresBlockIndex(BlockIndex):
     def _events_after(
         self, after: int, limit: int | None, commits_only: bool
     ) -> list[tuple[int, str]]:
-        sql = f"SELECT notification_id, topic FROM {self._events} WHERE notification_id > %s"
-        if commits_only:
-            sql += f" AND topic IN ({TOPICS_SQL})"
-        sql += " ORDER BY notification_id"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
+        sql = events_after_sql(self._events, "notification_id", "%s", limit, commits_only)
         return [(int(seq), topic) for seq, topic in self._log_query(sql, (after,))]
 
     def _states(self, seqs: list[int]) -> list[tuple[int, str, bytes]]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy.schema import CreateTable
 
 from adapters.storage import schema
-from adapters.storage.block_index import TOPICS_SQL, BlockIndex, PassTransaction
+from adapters.storage.block_index import BlockIndex, PassTransaction, events_after_sql
 from adapters.storage.sql_names import quoted
 from adapters.storage.view_writer import _dialect
 
@@ -190,12 +190,8 @@ class SqliteBlockIndex(BlockIndex):
     def _events_after(
         self, after: int, limit: int | None, commits_only: bool
     ) -> list[tuple[int, str]]:
-        sql = f"SELECT rowid, topic FROM {quoted(self.events_table)} WHERE rowid > ?"
-        if commits_only:
-            sql += f" AND topic IN ({TOPICS_SQL})"
-        sql += " ORDER BY rowid"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
+        table = quoted(self.events_table)
+        sql = events_after_sql(table, "rowid", "?", limit, commits_only)
         return self._log().execute(sql, (after,)).fetchall()
 
     def _states(self, seqs: list[int]) -> list[tuple[int, str, bytes]]:

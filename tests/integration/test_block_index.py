@@ -16,11 +16,11 @@ from adapters.storage import block_index
 from adapters.storage.sql_key_store import SqlKeyStore, engine_for
 from adapters.storage.store import Store, sqlite_store
 from adapters.storage.view_writer import ViewWriter
-from application.log_blocks import blocks_of
 from application.repo_host.app import RepoHost
 from domain.crypto.k256 import K256Keypair
 from domain.data.cid import CID
 from domain.repo.writes import RecordWrite
+from tests.integration.sqlite_block_files import assert_complete_below_mark, indexed, mark
 
 ROOT = Path(__file__).resolve().parents[2]
 DID = "did:plc:" + "b" * 24
@@ -50,51 +50,23 @@ def opened(tmp_path: Path) -> Iterator[tuple[Store, RepoHost]]:
         store.close()
 
 
-def _indexed(data: Path) -> dict[bytes, bytes]:
-    with sqlite3.connect(data / "quire-blocks.sqlite") as conn:
-        return {bytes(c): bytes(d) for c, d in conn.execute("SELECT cid, data FROM repo_blocks")}
-
-
-def _mark(data: Path) -> int:
-    with sqlite3.connect(data / "quire-blocks.sqlite") as conn:
-        return int(conn.execute("SELECT upto FROM block_index_mark").fetchone()[0])
-
-
-def _logged(data: Path, upto: int) -> dict[bytes, bytes]:
-    """Every block the log's events up to `upto` carry, decoded from the log itself."""
-    with sqlite3.connect(data / "quire.sqlite") as conn:
-        rows = conn.execute(
-            "SELECT topic, state FROM stored_events WHERE rowid <= ?", (upto,)
-        ).fetchall()
-    out: dict[bytes, bytes] = {}
-    for topic, state in rows:
-        out.update(blocks_of(topic, state))
-    return out
-
-
-def _assert_complete_below_mark(data: Path) -> None:
-    indexed = _indexed(data)
-    for cid, block in _logged(data, _mark(data)).items():
-        assert indexed.get(cid) == block, f"block {cid.hex()} below the mark is not indexed"
-
-
 def test_a_commit_writes_no_index_row_and_its_blocks_are_readable_at_once(
     opened: tuple[Store, RepoHost], tmp_path: Path
 ) -> None:
     store, host = opened
     data = tmp_path / "data"
     commit = _post(host)
-    assert commit not in _indexed(data), "the commit's transaction wrote no block row"
+    assert commit not in indexed(data), "the commit's transaction wrote no block row"
     held = store.views.get_block(CID(commit))
     assert held is not None and store.block_index is not None
     store.block_index.catch_up()
-    assert _indexed(data)[commit] == held
+    assert indexed(data)[commit] == held
     assert len(store.block_index.pending) == 0
     assert store.views.get_block(CID(commit)) == held
-    _assert_complete_below_mark(data)
+    assert_complete_below_mark(data)
 
 
-def test_another_process_commits_are_read_from_the_log_then_indexed(
+def test_another_process_commits_are_read_from_the_log_thenindexed(
     opened: tuple[Store, RepoHost], tmp_path: Path
 ) -> None:
     """An operator's command (another process, no indexer thread) commits and exits: this
@@ -123,16 +95,16 @@ def test_another_process_commits_are_read_from_the_log_then_indexed(
         [sys.executable, "-c", child], cwd=ROOT, capture_output=True, timeout=60, check=True
     )
     theirs = bytes.fromhex(done.stdout.decode().split()[-1])
-    assert theirs not in _indexed(data)
+    assert theirs not in indexed(data)
     assert store.views.get_blocks([CID(theirs)]).keys() == {CID(theirs)}
     assert store.block_index is not None
     store.block_index.catch_up()
-    assert theirs in _indexed(data)
-    _assert_complete_below_mark(data)
+    assert theirs in indexed(data)
+    assert_complete_below_mark(data)
     # and this host, whose cached head is now stale, commits over the other's commit
     _post(host, text="ours again")
     store.block_index.catch_up()
-    _assert_complete_below_mark(data)
+    assert_complete_below_mark(data)
 
 
 def test_a_failed_save_takes_its_blocks_back(
@@ -166,7 +138,7 @@ def test_without_an_indexer_thread_the_writer_bounds_what_it_holds(
         _post(host, text=str(i))
         assert store.block_index.pending.blocks <= 20 + 16  # one commit past the bound, at most
     assert store.block_index.passes >= 2
-    _assert_complete_below_mark(tmp_path / "data")
+    assert_complete_below_mark(tmp_path / "data")
 
 
 def test_a_failing_pass_after_a_commit_does_not_fail_the_recorded_commit(
@@ -201,8 +173,8 @@ def test_the_indexer_thread_indexes_and_a_clean_close_leaves_nothing_behind(
     store.close()
     with sqlite3.connect(data / "quire.sqlite") as conn:
         end = conn.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0]
-    assert _mark(data) == end
-    _assert_complete_below_mark(data)
+    assert mark(data) == end
+    assert_complete_below_mark(data)
 
 
 def test_an_older_data_directory_keeps_its_index(tmp_path: Path) -> None:
@@ -214,7 +186,7 @@ def test_an_older_data_directory_keeps_its_index(tmp_path: Path) -> None:
     commit = _post(host)
     assert store.block_index is not None
     store.block_index.catch_up()
-    blocks = _indexed(data)
+    blocks = indexed(data)
     host.close()
     store.close()
     (data / "quire-blocks.sqlite").unlink()
@@ -225,8 +197,8 @@ def test_an_older_data_directory_keeps_its_index(tmp_path: Path) -> None:
 
     store = sqlite_store(data, checkpoint=False)
     try:
-        assert _mark(data) == end
-        assert _indexed(data) == blocks
+        assert mark(data) == end
+        assert indexed(data) == blocks
         with sqlite3.connect(data / "quire.sqlite") as conn:
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
         assert "repo_blocks" not in tables
@@ -248,8 +220,8 @@ def test_a_deleted_index_is_rebuilt_from_the_log_when_the_writer_opens(tmp_path:
     try:
         with sqlite3.connect(data / "quire.sqlite") as conn:
             end = conn.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0]
-        assert _mark(data) == end
-        assert set(commits) <= _indexed(data).keys()
-        _assert_complete_below_mark(data)
+        assert mark(data) == end
+        assert set(commits) <= indexed(data).keys()
+        assert_complete_below_mark(data)
     finally:
         store.close()

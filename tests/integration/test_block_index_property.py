@@ -18,11 +18,11 @@ from adapters.storage.sql_key_store import SqlKeyStore, engine_for
 from adapters.storage.sqlite_block_index import SqliteBlockIndex
 from adapters.storage.store import Store, sqlite_store
 from adapters.storage.view_writer import ViewWriter
-from application.log_blocks import blocks_of
 from application.repo_host.app import RepoHost
 from domain.crypto.k256 import K256Keypair
 from domain.data.cid import CID
 from domain.repo.writes import RecordWrite
+from tests.integration.sqlite_block_files import assert_complete_below_mark, indexed, logged
 
 POST = "app.bsky.feed.post"
 DIDS = ("did:plc:" + "x" * 24, "did:plc:" + "y" * 24)
@@ -38,25 +38,6 @@ step = st.one_of(
 def _host(store: Store) -> RepoHost:
     keys = SqlKeyStore(engine_for("sqlite", store.conninfo))
     return RepoHost(store.env, blocks=store.views, keys=keys, accounts=store.views)
-
-
-def _logged(data: Path, upto: int | None = None) -> dict[bytes, bytes]:
-    last = 2**62 if upto is None else upto
-    with sqlite3.connect(data / "quire.sqlite") as conn:
-        rows = conn.execute(
-            "SELECT topic, state FROM stored_events WHERE rowid <= ?", (last,)
-        ).fetchall()
-    out: dict[bytes, bytes] = {}
-    for topic, state in rows:
-        out.update(blocks_of(topic, state))
-    return out
-
-
-def _indexed(data: Path) -> tuple[int, dict[bytes, bytes]]:
-    with sqlite3.connect(data / "quire-blocks.sqlite") as conn:
-        mark = conn.execute("SELECT upto FROM block_index_mark").fetchone()[0]
-        rows = conn.execute("SELECT cid, data FROM repo_blocks").fetchall()
-    return int(mark), {bytes(c): bytes(d) for c, d in rows}
 
 
 @settings(max_examples=12, deadline=None)
@@ -97,16 +78,13 @@ def test_committed_blocks_are_always_readable_and_the_mark_never_lies(
                     patch.undo()
                 else:
                     store.block_index.index_pass(limit=arg)
-                logged = _logged(data)
-                assert store.views.get_blocks([CID(c) for c in logged]).keys() == {
-                    CID(c) for c in logged
+                committed = logged(data)
+                assert store.views.get_blocks([CID(c) for c in committed]).keys() == {
+                    CID(c) for c in committed
                 }, "a committed block is not readable"
-                mark, indexed = _indexed(data)
-                for cid, block in _logged(data, mark).items():
-                    assert indexed.get(cid) == block, "a block below the mark is not indexed"
+                assert_complete_below_mark(data)
             store.block_index.catch_up()
-            mark, indexed = _indexed(data)
-            assert indexed == _logged(data), "the caught-up index is not the log's blocks"
+            assert indexed(data) == logged(data), "the caught-up index is not the log's blocks"
         finally:
             other.close()
             host.close()
