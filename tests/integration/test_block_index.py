@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -175,6 +176,27 @@ def test_the_indexer_thread_indexes_and_a_clean_close_leaves_nothing_behind(
         end = conn.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0]
     assert mark(data) == end
     assert_complete_below_mark(data)
+
+
+def test_the_indexer_thread_indexes_held_blocks_without_being_asked(tmp_path: Path) -> None:
+    """A few commits are fewer than a pass waits for: it runs once they have waited long
+    enough (`MAX_WAIT`), with the store still open."""
+    data = tmp_path / "data"
+    store = sqlite_store(data)
+    host = _host(store)
+    try:
+        host.create_account(DID, "blocks.test", None, K256Keypair.generate())
+        commit = _post(host)
+        assert store.block_index is not None
+        deadline = time.monotonic() + 10
+        while commit not in indexed(data) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert commit in indexed(data)
+        assert len(store.block_index.pending) == 0
+        assert_complete_below_mark(data)
+    finally:
+        host.close()
+        store.close()
 
 
 def test_an_older_data_directory_keeps_its_index(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -50,6 +51,17 @@ def opened() -> Iterator[tuple[Store, RepoHost, str]]:
             store.close()
 
 
+def _events(host: RepoHost) -> str:
+    name: str = host.recorder.events_table_name  # type: ignore[attr-defined]
+    return name
+
+
+def _first(conn: psycopg.Connection[Any], sql: str, *params: object) -> Any:
+    row = conn.execute(sql, params).fetchone()
+    assert row is not None
+    return row[0]
+
+
 def _indexed(schema: str) -> dict[bytes, bytes]:
     with psycopg.connect(PG_URL) as conn:
         rows = conn.execute(f"SELECT cid, data FROM {schema}.repo_blocks").fetchall()
@@ -58,7 +70,7 @@ def _indexed(schema: str) -> dict[bytes, bytes]:
 
 def _assert_complete_below_mark(schema: str, events: str) -> None:
     with psycopg.connect(PG_URL) as conn:
-        mark = conn.execute(f"SELECT upto FROM {schema}.block_index_mark").fetchone()[0]
+        mark = _first(conn, f"SELECT upto FROM {schema}.block_index_mark")
         rows = conn.execute(
             f"SELECT topic, state FROM {schema}.{events} WHERE notification_id <= %s", (mark,)
         ).fetchall()
@@ -79,7 +91,7 @@ def test_a_commit_writes_no_block_row_and_is_readable_at_once(
     store.block_index.catch_up()
     assert _indexed(schema)[commit] == held
     assert len(store.block_index.pending) == 0
-    _assert_complete_below_mark(schema, host.recorder.events_table_name)
+    _assert_complete_below_mark(schema, _events(host))
 
 
 def test_another_process_commits_are_read_from_the_log_then_indexed(
@@ -112,4 +124,27 @@ def test_another_process_commits_are_read_from_the_log_then_indexed(
     assert theirs in _indexed(schema)
     _post(host, "ours again")  # over the other's commit: a stale head, decided again
     store.block_index.catch_up()
-    _assert_complete_below_mark(schema, host.recorder.events_table_name)
+    _assert_complete_below_mark(schema, _events(host))
+
+
+def test_a_schema_from_before_the_index_gets_its_mark_at_the_logs_end(
+    opened: tuple[Store, RepoHost, str],
+) -> None:
+    """Before ADR 0014 every commit wrote its blocks: a schema without a mark is complete
+    to the log's end, and the recorder's table set-up says so."""
+    store, host, schema = opened
+    _post(host)
+    assert store.block_index is not None
+    store.block_index.catch_up()  # the blocks are all there, as the old writer left them
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"DROP TABLE {schema}.block_index_mark")
+        end = _first(conn, f"SELECT MAX(notification_id) FROM {schema}.{_events(host)}")
+    keys = SqlKeyStore(engine_for("postgresql", PG_URL, schema))
+    again = RepoHost(store.env, blocks=store.views, keys=keys, accounts=store.views)
+    try:
+        with psycopg.connect(PG_URL) as conn:
+            mark = _first(conn, f"SELECT upto FROM {schema}.block_index_mark")
+        assert mark == end > 0
+        _assert_complete_below_mark(schema, _events(host))
+    finally:
+        again.close()
