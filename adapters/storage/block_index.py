@@ -23,8 +23,9 @@ from __future__ import annotations
 import logging
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from adapters.storage.pending_blocks import PendingBlocks
 from application.log_blocks import COMMIT_TOPICS, blocks_of
@@ -72,6 +73,8 @@ class BlockIndex(ABC):
     """A store's block index: its in-memory tail, its passes, its reads of the log."""
 
     def __init__(self, events_table: str) -> None:
+        self.key = ""
+        """Its key in this process's registry (`shared_index`)."""
         self.events_table = events_table
         self.pending = PendingBlocks()
         self.mark = 0
@@ -177,3 +180,34 @@ class BlockIndex(ABC):
     @abstractmethod
     def close(self) -> None:
         """Close every connection this index opened."""
+
+
+IndexT = TypeVar("IndexT", bound=BlockIndex)
+
+_indexes: dict[str, BlockIndex] = {}
+_indexes_lock = threading.Lock()
+
+
+def shared_index(key: str, make: Callable[[], IndexT]) -> IndexT:
+    """The one block index of this process for the store `key`, made on first use: the
+    recorder writing the log and the views reading blocks must share its `PendingBlocks`."""
+    with _indexes_lock:
+        index = _indexes.get(key)
+        if index is None:
+            index = _indexes[key] = make()
+            index.key = key
+        return index  # type: ignore[return-value]  # made by the same `make` for this key
+
+
+def find_index(key: str) -> BlockIndex | None:
+    """The index a store opened for `key` in this process, if any."""
+    with _indexes_lock:
+        return _indexes.get(key)
+
+
+def release_index(index: BlockIndex) -> None:
+    """Forget `index` (its store closed) and close it; a store opened later starts afresh."""
+    with _indexes_lock:
+        if _indexes.get(index.key) is index:
+            del _indexes[index.key]
+    index.close()

@@ -15,7 +15,12 @@ from typing import Any
 
 import psycopg
 
-from adapters.storage.block_index import BlockIndex, PassTransaction, events_after_sql
+from adapters.storage.block_index import (
+    BlockIndex,
+    PassTransaction,
+    events_after_sql,
+    shared_index,
+)
 from adapters.storage.sql_names import quoted
 
 MARK_TABLE = "block_index_mark"
@@ -119,35 +124,13 @@ class PostgresBlockIndex(BlockIndex):
         self._log_conn = self._pass_conn = None
 
 
-_indexes: dict[str, PostgresBlockIndex] = {}
-_indexes_lock = threading.Lock()
-
-
 def index_key(host: str, port: str | int, dbname: str, db_schema: str) -> str:
     """What identifies one store's log: the store and the recorder both compute it."""
-    return f"{host}:{port}/{dbname}#{db_schema}"
+    return f"postgresql://{host}:{port}/{dbname}#{db_schema}"
 
 
-def open_postgres_block_index(key: str, conninfo: str, db_schema: str) -> PostgresBlockIndex:
-    """The block index of this process for the store `key` (created by the store)."""
-    with _indexes_lock:
-        index = _indexes.get(key)
-        if index is None:
-            index = _indexes[key] = PostgresBlockIndex(conninfo, db_schema)
-        return index
-
-
-def find_postgres_block_index(key: str) -> PostgresBlockIndex | None:
-    """The recorder's way to the store's index: None if no store opened one here, and the
-    recorder then writes blocks with their commit, which keeps the mark's promise too."""
-    with _indexes_lock:
-        return _indexes.get(key)
-
-
-def release_postgres_block_index(index: PostgresBlockIndex) -> None:
-    """Forget `index` (its store closed)."""
-    with _indexes_lock:
-        for key, value in list(_indexes.items()):
-            if value is index:
-                del _indexes[key]
-    index.close()
+def postgres_block_index(key: str, conninfo: str, db_schema: str) -> PostgresBlockIndex:
+    """The block index of this process for the store `key` (opened by the store; the
+    recorder finds it with `find_index`, and without one writes blocks with their commit,
+    which keeps the mark's promise too)."""
+    return shared_index(key, lambda: PostgresBlockIndex(conninfo, db_schema))

@@ -27,8 +27,9 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL
 
+from adapters.storage.block_index import find_index
 from adapters.storage.ddl import inline_rows, view_ddl
-from adapters.storage.postgres_block_index import find_postgres_block_index, index_key, mark_ddl
+from adapters.storage.postgres_block_index import index_key, mark_ddl
 from adapters.storage.sql_names import quoted
 from adapters.storage.view_writer import ViewWriter
 from application.ports.log_position import check_follows
@@ -43,7 +44,7 @@ class QuirePostgresRecorder(PostgresApplicationRecorder):
         super().__init__(datastore, events_table_name=events_table_name)
         kwargs: dict[str, Any] = datastore.pool.kwargs  # type: ignore[assignment]
         key = index_key(kwargs["host"], kwargs["port"], kwargs["dbname"], datastore.schema)
-        self.block_index = find_postgres_block_index(key)
+        self.block_index = find_index(key)
         pending = None
         if self.block_index is not None:
             self.block_index.events_table = self.events_table_name  # the store could not know

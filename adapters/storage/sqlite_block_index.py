@@ -17,7 +17,12 @@ from pathlib import Path
 from sqlalchemy.schema import CreateTable
 
 from adapters.storage import schema
-from adapters.storage.block_index import BlockIndex, PassTransaction, events_after_sql
+from adapters.storage.block_index import (
+    BlockIndex,
+    PassTransaction,
+    events_after_sql,
+    shared_index,
+)
 from adapters.storage.sql_names import quoted
 from adapters.storage.view_writer import _dialect
 
@@ -207,24 +212,7 @@ class SqliteBlockIndex(BlockIndex):
         )
 
 
-_indexes: dict[str, SqliteBlockIndex] = {}
-_indexes_lock = threading.Lock()
-
-
 def sqlite_block_index(main_path: str, events_table: str = "stored_events") -> SqliteBlockIndex:
-    """The one block index of this process for the SQLite file at `main_path`: the recorder
-    writing the log and the views reading blocks must share its `PendingBlocks`."""
-    key = os.path.realpath(main_path)
-    with _indexes_lock:
-        index = _indexes.get(key)
-        if index is None:
-            index = _indexes[key] = SqliteBlockIndex(key, events_table)
-        return index
-
-
-def release_sqlite_block_index(index: SqliteBlockIndex) -> None:
-    """Forget `index` (its store closed); a store opened later starts from the files."""
-    with _indexes_lock:
-        if _indexes.get(index.main_path) is index:
-            del _indexes[index.main_path]
-    index.close()
+    """The block index of this process for the SQLite file at `main_path`."""
+    path = os.path.realpath(main_path)
+    return shared_index(path, lambda: SqliteBlockIndex(path, events_table))

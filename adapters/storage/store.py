@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from adapters.storage.block_index import BlockIndex
+from adapters.storage.block_index import BlockIndex, release_index
 from adapters.storage.block_indexer import BlockIndexer
 from adapters.storage.connections import (
     PostgresReadConnections,
@@ -15,18 +15,9 @@ from adapters.storage.connections import (
     SQLiteReadConnections,
 )
 from adapters.storage.log_pages import PostgresLogPages, SqliteLogPages
-from adapters.storage.postgres_block_index import (
-    PostgresBlockIndex,
-    index_key,
-    open_postgres_block_index,
-    release_postgres_block_index,
-)
+from adapters.storage.postgres_block_index import index_key, postgres_block_index
 from adapters.storage.sql_views import SqlViews
-from adapters.storage.sqlite_block_index import (
-    SqliteBlockIndex,
-    release_sqlite_block_index,
-    sqlite_block_index,
-)
+from adapters.storage.sqlite_block_index import sqlite_block_index
 from adapters.storage.view_digest import SqlViewDigests
 from adapters.storage.wal_checkpointer import WalCheckpointer
 from application.ports.log_pages import LogPages
@@ -75,10 +66,8 @@ class Store:
         close their own connections)."""
         self.stop_checkpointer()
         self.reads.close()
-        if isinstance(self.block_index, SqliteBlockIndex):
-            release_sqlite_block_index(self.block_index)
-        elif isinstance(self.block_index, PostgresBlockIndex):
-            release_postgres_block_index(self.block_index)
+        if self.block_index is not None:
+            release_index(self.block_index)
 
 
 def sqlite_store(data_dir: Path, *, create: bool = True, checkpoint: bool = True) -> Store:
@@ -132,7 +121,7 @@ def postgres_store(url: str, *, schema: str = "public", create: bool = True) -> 
     }
     reads = PostgresReadConnections(url, schema)
     key = index_key(env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"], schema)
-    index = open_postgres_block_index(key, url, schema)
+    index = postgres_block_index(key, url, schema)
     indexer = None
     if create:
         index.catch_up()  # what a crash left behind the mark (nothing before the schema exists)

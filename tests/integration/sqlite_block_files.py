@@ -20,6 +20,12 @@ def mark(data: Path) -> int:
         return int(conn.execute("SELECT upto FROM block_index_mark").fetchone()[0])
 
 
+def log_end(data: Path) -> int:
+    """The last seq in the log."""
+    with sqlite3.connect(data / "quire.sqlite") as conn:
+        return int(conn.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0])
+
+
 def logged(data: Path, upto: int | None = None) -> dict[bytes, bytes]:
     """Every block the log's events (up to seq `upto`) carry, decoded from the log itself."""
     last = 2**62 if upto is None else upto

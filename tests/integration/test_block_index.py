@@ -21,7 +21,12 @@ from application.repo_host.app import RepoHost
 from domain.crypto.k256 import K256Keypair
 from domain.data.cid import CID
 from domain.repo.writes import RecordWrite
-from tests.integration.sqlite_block_files import assert_complete_below_mark, indexed, mark
+from tests.integration.sqlite_block_files import (
+    assert_complete_below_mark,
+    indexed,
+    log_end,
+    mark,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DID = "did:plc:" + "b" * 24
@@ -172,9 +177,7 @@ def test_the_indexer_thread_indexes_and_a_clean_close_leaves_nothing_behind(
         _post(host, text=str(i))
     host.close()
     store.close()
-    with sqlite3.connect(data / "quire.sqlite") as conn:
-        end = conn.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0]
-    assert mark(data) == end
+    assert mark(data) == log_end(data)
     assert_complete_below_mark(data)
 
 
@@ -215,7 +218,7 @@ def test_an_older_data_directory_keeps_its_index(tmp_path: Path) -> None:
     with sqlite3.connect(data / "quire.sqlite") as conn:  # the old layout, by hand
         conn.execute("CREATE TABLE repo_blocks (cid BLOB PRIMARY KEY, data BLOB NOT NULL)")
         conn.executemany("INSERT INTO repo_blocks VALUES (?, ?)", blocks.items())
-        end = conn.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0]
+    end = log_end(data)
 
     store = sqlite_store(data, checkpoint=False)
     try:
@@ -240,9 +243,7 @@ def test_a_deleted_index_is_rebuilt_from_the_log_when_the_writer_opens(tmp_path:
     (data / "quire-blocks.sqlite").unlink(missing_ok=True)
     store = sqlite_store(data)  # the writer's opening catches up before anything reads
     try:
-        with sqlite3.connect(data / "quire.sqlite") as conn:
-            end = conn.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0]
-        assert mark(data) == end
+        assert mark(data) == log_end(data)
         assert set(commits) <= indexed(data).keys()
         assert_complete_below_mark(data)
     finally:
