@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ from adapters.http.account_routes import AccountRoutes
 from adapters.http.admin_auth import AdminAuth
 from adapters.http.admin_moderation_routes import AdminModerationRoutes
 from adapters.http.admin_routes import AdminRoutes
+from adapters.http.appview_queries import HttpAppViewQueries
 from adapters.http.auth import BearerAuth
 from adapters.http.blob_routes import BlobRoutes
 from adapters.http.crawl_routes import CrawlAndImportRoutes
@@ -52,6 +54,9 @@ from adapters.identity.safe_http import AddressGuard, guarded_client
 from adapters.lexicon_files import default_catalog
 from adapters.storage.pg_notify_listener import notify_listener
 from entrypoints.bootstrap import Services, build_services
+from application.local_records import LocalRecordReader
+from application.local_viewer import ImageUrls, LocalViewer
+from application.read_after_write import GET_POST_THREAD, ReadAfterWrite
 from entrypoints.config import Settings
 
 
@@ -64,7 +69,27 @@ def _proxy_routes(services: Services, auth: BearerAuth) -> ProxyRoutes:
     guard = AddressGuard(allow_private=settings.allow_private_identity)
     guarded = guarded_client(guard, timeout=30.0)
     services.extras.setdefault("closers", []).extend([configured.close, guarded.close])
-    return ProxyRoutes(services.extras["proxy"], auth, configured, guarded)
+    appview = HttpAppViewQueries(services.extras["proxy"], configured)
+    read_after_write = _read_after_write(services, appview)
+
+    def thread(requester: str, uri: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        return appview.query(requester, GET_POST_THREAD, {**params, "uri": uri})
+
+    return ProxyRoutes(
+        services.extras["proxy"], auth, configured, guarded, read_after_write, thread
+    )
+
+
+def _read_after_write(services: Services, appview: HttpAppViewQueries) -> ReadAfterWrite:
+    """The account's own unindexed posts and profile, spliced into AppView answers."""
+    views = services.store.views
+    images = ImageUrls(services.settings.public_url, services.settings.appview_cdn_url_pattern)
+    records = LocalRecordReader(services.host.events, views)
+
+    def viewer(did: str) -> LocalViewer:
+        return LocalViewer(did, views, views, images, appview)
+
+    return ReadAfterWrite(records, viewer, default_catalog(), lambda: datetime.now(UTC))
 
 
 def _handle_routes(services: Services) -> list[BaseRoute]:

@@ -46,6 +46,11 @@ class Settings:
     appview_url: str | None = field(default_factory=lambda: os.environ.get("QUIRE_APPVIEW_URL"))
     appview_did: str | None = field(default_factory=lambda: os.environ.get("QUIRE_APPVIEW_DID"))
     """Where `app.bsky.*` calls go without an `atproto-proxy` header (both, or neither)."""
+    appview_cdn_url_pattern: str | None = field(
+        default_factory=lambda: os.environ.get("QUIRE_APPVIEW_CDN_URL_PATTERN") or None
+    )
+    """Image URLs in read-after-write views, `%s` for preset, DID and CID (e.g.
+    `https://cdn.bsky.app/img/%s/plain/%s/%s@jpeg`); unset: this server's `sync.getBlob`."""
     report_service_url: str | None = field(
         default_factory=lambda: os.environ.get("QUIRE_REPORT_SERVICE_URL")
     )
