@@ -12,6 +12,7 @@ from application.ports.identity_resolver import IdentityError, IdentityResolver
 from application.ports.key_store import KeyStore
 from application.ports.repo_views import RepoViews
 from application.repo_host.app import RepoHost
+from application.reserved_handles import ReservedHandles
 from application.sessions import Session, SessionService
 from domain.crypto.keys import Keypair
 from domain.identity.did_document import pds_endpoint, signing_key
@@ -46,15 +47,18 @@ class AccountService:
         resolver: IdentityResolver | None = None,
         keys: KeyStore | None = None,
         invites: InviteCodes | None = None,
+        reserved: ReservedHandles | None = None,
     ) -> None:
         self.host, self.sessions, self.registrar, self.views = host, sessions, registrar, views
         self.resolver, self.keys, self.invites = resolver, keys, invites
+        self.reserved = reserved
         self.handle_domains = tuple(d if d.startswith(".") else f".{d}" for d in handle_domains)
         self.pds_endpoint = pds_endpoint
         self.new_keypair = new_keypair
 
-    def check_handle(self, handle: str) -> str:
-        """A normalized handle that is valid, under a served domain and not taken."""
+    def check_handle(self, handle: str, *, allow_reserved: bool = False) -> str:
+        """A normalized handle that is valid, under a served domain, not taken and (unless
+        the operator is giving it out, `allow_reserved`) not reserved."""
         handle = handle.lower()
         if not is_valid_handle(handle):
             raise AccountError("InvalidHandle", "Input/handle must be a valid handle")
@@ -65,7 +69,15 @@ class AccountService:
             raise AccountError("InvalidHandle", "Handle must be 3 to 18 characters, one label")
         if self.views.get_account_by_handle(handle) is not None:
             raise AccountError("HandleNotAvailable", "Handle already taken")
+        if not allow_reserved and self._reserved(handle):
+            raise AccountError("HandleNotAvailable", "Handle is reserved")
         return handle
+
+    def _reserved(self, handle: str) -> bool:
+        return self.reserved is not None and self.reserved.is_reserved(handle)
+
+    def _free(self, handle: str) -> bool:
+        return self.views.get_account_by_handle(handle) is None and not self._reserved(handle)
 
     def handle_suggestions(self, handle: str, limit: int = 5) -> list[str] | None:
         """None if `handle` could be created now; else free handles like it, for sign-up forms.
@@ -84,7 +96,7 @@ class AccountService:
         suggestions: list[str] = []
         for n in range(1, 1000):
             candidate = f"{label}{n}{domain}"
-            if self.views.get_account_by_handle(candidate) is None:
+            if self._free(candidate):
                 suggestions.append(candidate)
                 if len(suggestions) == limit:
                     break
@@ -140,9 +152,10 @@ class AccountService:
     ) -> Session:
         """Register (or adopt) the DID, record the account and genesis commit, log in.
 
-        `by_operator` (the `quire account create` command) needs no invite code.
+        `by_operator` (the `quire account create` command) needs no invite code and may
+        take a reserved handle.
         """
-        handle = self.check_handle(handle)
+        handle = self.check_handle(handle, allow_reserved=by_operator)
         if email is not None:
             email = email.lower()
             if not _EMAIL.fullmatch(email):

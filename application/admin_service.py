@@ -2,7 +2,9 @@
 moderation services call, over the same use cases as the `quire account` commands.
 
 Subjects are accounts (a takedown of a whole repo, an `#account` event), records and blobs
-(`application/content_takedowns.py`: an event with no frame, ADR 0012).
+(`application/content_takedowns.py`: an event with no frame, ADR 0012). The operator's
+`com.atproto.temp.*` methods (revoking an account's credentials, reserving handles) are here
+too.
 """
 
 from __future__ import annotations
@@ -24,17 +26,23 @@ from application.identity_errors import IdentityRequestError
 from application.identity_service import IdentityService
 from application.invite_codes import OPERATOR, InviteCodes
 from application.repo_host.app import RepoHost
+from application.reserved_handles import ReservedHandles
 from application.sessions import TAKEDOWN_STATUSES, SessionService
 from application.views import AccountRow
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 REPO_REF = "com.atproto.admin.defs#repoRef"
+SEARCH_PAGE_MAX = 100
 
 
 class AdminViews(ContentViews, Protocol):
     """The accounts, records and takedown views (`SqlViews`)."""
 
     def get_account_by_email(self, email: str) -> AccountRow | None: ...
+
+    def search_accounts(
+        self, email_prefix: str | None, after: str, limit: int
+    ) -> list[AccountRow]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +74,11 @@ class AdminService:
         sessions: SessionService,
         views: AdminViews,
         identity: IdentityService,
+        reserved: ReservedHandles,
     ) -> None:
         self.host, self.admin, self.invites = host, admin, invites
         self.sessions, self.views, self.identity = sessions, views, identity
+        self.reserved = reserved
         self.content = ContentTakedowns(host, views)
 
     def _row(self, identifier: str) -> AccountRow:
@@ -82,7 +92,9 @@ class AdminService:
 
     def account_info(self, did: str) -> dict[str, Any]:
         """`com.atproto.admin.defs#accountView`."""
-        row = self._row(did)
+        return self._account_view(self._row(did))
+
+    def _account_view(self, row: AccountRow) -> dict[str, Any]:
         created = self.host.get_account(row.did).created_on
         info: dict[str, Any] = {
             "did": row.did,
@@ -106,6 +118,18 @@ class AdminService:
             except IdentityRequestError:
                 continue
         return infos
+
+    def search_accounts(
+        self, email: str | None, cursor: str | None, limit: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of the accounts whose address starts with `email` (any case; every account
+        without it), by DID; the cursor is the page's last DID while more follow."""
+        limit = max(1, min(limit, SEARCH_PAGE_MAX))
+        prefix = email.strip().lower() if email else None
+        rows = self.views.search_accounts(prefix or None, cursor or "", limit + 1)
+        page = rows[:limit]
+        next_cursor = page[-1].did if len(rows) > limit else None
+        return [self._account_view(row) for row in page], next_cursor
 
     def subject_status(self, did: str) -> SubjectStatus:
         """Whether the account is taken down or deactivated."""
@@ -178,8 +202,22 @@ class AdminService:
         self.host.change_email(row.did, email)
 
     def update_handle(self, did: str, handle: str) -> None:
-        """Give the account a new handle (DID document, then `#identity`), as its owner could."""
-        self.identity.update_handle(self._row(did).did, handle)
+        """Give the account a new handle (DID document, then `#identity`), as its owner could,
+        and a reserved one too: the operator is who reservations are kept for."""
+        self.identity.update_handle(self._row(did).did, handle, by_operator=True)
+
+    def update_signing_key(self, did: str, signing_key: str) -> None:
+        """Switch the repo to a signing key reserved here for the account."""
+        self.identity.use_reserved_signing_key(self._row(did).did, signing_key)
+
+    def revoke_credentials(self, identifier: str) -> None:
+        """Revoke the password, app passwords and sessions of the account (handle or DID),
+        until a password reset."""
+        self.sessions.revoke_credentials(self._row(identifier).did)
+
+    def reserve_handle(self, handle: str) -> None:
+        """Keep `handle` from sign-ups and handle updates (idempotent)."""
+        self.reserved.reserve(handle)
 
     def invite_codes(
         self, cursor: str | None, limit: int

@@ -18,7 +18,7 @@ from typing import Protocol
 from application.identity_errors import IdentityRequestError
 from application.operator_tokens import OperatorTokens
 from application.repo_host.app import RepoHost
-from application.sessions import SessionService
+from application.sessions import CREDENTIALS_REVOKED, SessionService
 from application.views import AccountRow
 
 CONFIRM_EMAIL = "confirm_email"
@@ -77,8 +77,14 @@ class EmailVerification:
         return True
 
     def update(self, did: str, email: str, token: str | None) -> None:
-        """Change the address; a confirmed one can only be changed with a token."""
+        """Change the address; a confirmed one can only be changed with a token.
+
+        Not while the account's credentials are revoked: a leftover access token could
+        otherwise redirect the password reset that restores them.
+        """
         row = self._account(did)
+        if self.sessions.credentials_revoked(did):
+            raise IdentityRequestError(CREDENTIALS_REVOKED)
         email = email.strip().lower()
         if not _EMAIL.fullmatch(email) or len(email) > 254:
             raise IdentityRequestError("This email address is not supported", "InvalidEmail")

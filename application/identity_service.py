@@ -99,10 +99,13 @@ class IdentityService:
 
     # -- handle -----------------------------------------------------------------------------
 
-    def update_handle(self, did: str, handle: str) -> str:
-        """Point the DID document at `handle`, then record it (`#identity`); return it."""
+    def update_handle(self, did: str, handle: str, *, by_operator: bool = False) -> str:
+        """Point the DID document at `handle`, then record it (`#identity`); return it.
+
+        `by_operator` (`admin.updateAccountHandle`) may give out a reserved handle.
+        """
         self.account(did)
-        handle = self.handles.check_update(did, handle)
+        handle = self.handles.check_update(did, handle, allow_reserved=by_operator)
         _require_plc(did)
         if self._plc(lambda: self.plc.get_data(did)).handle != handle:
             last = self._plc(lambda: self.plc.get_last_op(did))
@@ -217,15 +220,42 @@ class IdentityService:
         """Operator rotation: new key, PLC update naming it, then the re-signed commit."""
         account = self.account(did, allow_takendown=True)
         _require_plc(did)
-        if account.status != ACTIVE:
-            raise IdentityRequestError(f"Account is {account.status}: activate it first")
+        _require_active(account)
         keypair = self.new_keypair()
         self.keys.put(did, keypair)  # held before the directory names it
-        last = self._plc(lambda: self.plc.get_last_op(did))
-        op = self._build(lambda: build_update(last, self.rotation_key, signing_key=keypair.did()))
-        self._submit(did, op)
-        self.host.rotate_signing_key(did, keypair)
+        self._switch_signing_key(did, keypair)
         return keypair.did()
+
+    def use_reserved_signing_key(self, did: str, signing_key: str) -> None:
+        """Switch the repo to a key reserved for `did` (`admin.updateAccountSigningKey`).
+
+        Only a key this server holds will do (`reserveSigningKey`): the repo must be signed
+        with it. The current key is a no-op. A did:plc document is updated first; a did:web
+        document is its owner's to update, so only the log's key changes here.
+        """
+        account = self.account(did, allow_takendown=True)
+        if account.signing_key == signing_key:
+            return
+        keypair = self.keys.get(did, signing_key)
+        if keypair is None:
+            raise IdentityRequestError(
+                f"Signing key {signing_key} is not held by this server for {did}: reserve one "
+                "with com.atproto.server.reserveSigningKey"
+            )
+        _require_active(account)
+        self._switch_signing_key(did, keypair)
+
+    def _switch_signing_key(self, did: str, keypair: Keypair) -> None:
+        """Name the held `keypair` in a did:plc document (unless it already does), then
+        record it and re-sign the repo (`#identity`, commit)."""
+        plc = did.startswith("did:plc:")
+        if plc and self._plc(lambda: self.plc.get_data(did)).signing_key != keypair.did():
+            last = self._plc(lambda: self.plc.get_last_op(did))
+            op = self._build(
+                lambda: build_update(last, self.rotation_key, signing_key=keypair.did())
+            )
+            self._submit(did, op)
+        self.host.rotate_signing_key(did, keypair)
 
     # -- the DID document as this server needs it --------------------------------------------
 
@@ -278,6 +308,11 @@ class IdentityService:
             return build()
         except PlcError as exc:
             raise IdentityRequestError(f"Invalid PLC operation: {exc}") from exc
+
+
+def _require_active(account: AccountRow) -> None:
+    if account.status != ACTIVE:
+        raise IdentityRequestError(f"Account is {account.status}: activate it first")
 
 
 def _require_plc(did: str) -> None:

@@ -46,6 +46,7 @@ TAKEDOWN_STATUSES = frozenset({"takendown", "suspended"})
 GONE_STATUSES = frozenset({"deleted"})
 APP_PASSWORD_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # base32, as the reference's
 MAX_ROTATION_ATTEMPTS = 5
+CREDENTIALS_REVOKED = "The account's credentials were revoked: reset the password first"
 _DID = re.compile(r"did:[a-z]+:[a-zA-Z0-9._:%-]+")
 
 Clock = Callable[[], float]
@@ -160,6 +161,8 @@ class SessionService:
         """
         if not name.strip():
             raise InvalidCredentialRequest("App password name must not be empty")
+        if self.credentials_revoked(did):  # an access token must not outlive the revocation
+            raise InvalidCredentialRequest(CREDENTIALS_REVOKED)
         chars = "".join(secrets.choice(APP_PASSWORD_ALPHABET) for _ in range(16))
         password = "-".join(chars[i : i + 4] for i in range(0, 16, 4))
         created_at = _datetime(self._clock())
@@ -334,6 +337,20 @@ class SessionService:
     def revoke_sessions(self, did: str) -> None:
         """End every session of `did` (its refresh tokens; access tokens run out)."""
         self._credentials.revoke_all(did)
+
+    def revoke_credentials(self, did: str) -> None:
+        """Revoke the password, every app password and every session of `did`.
+
+        Logging in then fails until a password reset sets a new password. Access tokens are
+        checked without a store lookup, so those already issued work until they expire (at
+        most `access_ttl`), as after a password change; but they can no longer create app
+        passwords or change the email address, either of which would outlive them.
+        """
+        self._credentials.revoke_credentials(did)
+
+    def credentials_revoked(self, did: str) -> bool:
+        """Whether `did` has no password, as after `revoke_credentials` until a reset."""
+        return self._credentials.get_password_hash(did) is None
 
     def _verify_account_password(self, did: str, password: str) -> bool:
         stored = self._credentials.get_password_hash(did)

@@ -52,7 +52,8 @@ def wire_account_admin(
     engine: Engine,
     extras: dict[str, Any],
 ) -> None:
-    """Build `IdentityService` and `AccountAdmin` over the store and the PLC client."""
+    """Build `IdentityService` and `AccountAdmin` over the store and the PLC client (and
+    the reserved handles in `extras`, when there are any to respect)."""
     plc: PlcClient = extras["plc_client"]
     tokens = OperatorTokens(SqlOperatorTokens(engine), LogTokenChannel(), time.time)
     identity = IdentityService(
@@ -60,7 +61,12 @@ def wire_account_admin(
         views,
         keys,
         plc,
-        HandlePolicy(views, LazyHandleResolver(plc), settings.handle_domains),
+        HandlePolicy(
+            views,
+            LazyHandleResolver(plc),
+            settings.handle_domains,
+            extras.get("reserved_handles"),
+        ),
         tokens,
         rotation_key=server.plc_rotation_key,
         pds_endpoint=settings.public_url,

@@ -29,6 +29,7 @@ from adapters.http.handle_routes import HandleRoutes
 from adapters.http.identity_lookup_routes import IdentityLookupRoutes
 from adapters.http.identity_routes import IdentityRoutes
 from adapters.http.invite_routes import InviteRoutes
+from adapters.http.lexicon_routes import LexiconRoutes
 from adapters.http.preference_routes import PreferenceRoutes
 from adapters.http.proxy_routes import ProxyRoutes
 from adapters.http.rate_limit import (
@@ -53,10 +54,10 @@ from adapters.http.xrpc_params import XrpcParamsMiddleware
 from adapters.identity.safe_http import AddressGuard, guarded_client
 from adapters.lexicon_files import default_catalog
 from adapters.storage.pg_notify_listener import notify_listener
-from entrypoints.bootstrap import Services, build_services
 from application.local_records import LocalRecordReader
 from application.local_viewer import ImageUrls, LocalViewer
 from application.read_after_write import GET_POST_THREAD, ReadAfterWrite
+from entrypoints.bootstrap import Services, build_services
 from entrypoints.config import Settings
 
 
@@ -147,6 +148,7 @@ def build_app(services: Services) -> Starlette:
         *CrawlAndImportRoutes(services.host, auth, services.extras["crawl_requests"]).routes(),
         *_handle_routes(services),
         *IdentityLookupRoutes(services.extras["identity_lookup"]).routes(),
+        *LexiconRoutes(services.extras["lexicons"].resolve).routes(),
         *IdentityRoutes(services.extras["identity"], auth).routes(),
         *ServiceAuthRoutes(services.extras["service_auth"], auth).routes(),
         *AccountRecoveryRoutes(services.extras["account_recovery"], auth).routes(),

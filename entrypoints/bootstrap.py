@@ -25,6 +25,7 @@ from adapters.storage.sql_credential_store import SqlCredentialStore
 from adapters.storage.sql_invite_codes import SqlInviteCodes
 from adapters.storage.sql_key_store import SqlKeyStore, engine_for
 from adapters.storage.sql_preferences import SqlPreferences
+from adapters.storage.sql_reserved_handles import SqlReservedHandles
 from adapters.storage.sql_views import SqlViews
 from adapters.storage.store import Store, postgres_store, sqlite_store
 from application.account_recovery import AccountRecovery
@@ -45,12 +46,14 @@ from application.repo_export import RepoExporter
 from application.repo_host.app import RepoHost
 from application.repo_host.group_commit import GroupCommitter
 from application.repo_reads import RepoReader
+from application.reserved_handles import ReservedHandles
 from application.service_auth import ServiceAuth
 from application.service_proxy import CREATE_REPORT, DefaultService, ServiceProxy
 from application.sessions import SessionService
 from domain.crypto.k256 import K256Keypair
 from domain.data.tid import TidClock
 from entrypoints.config import Settings
+from entrypoints.lexicon_wiring import build_lexicons
 from entrypoints.server_secrets import ServerSecrets, load_or_create
 
 
@@ -149,9 +152,16 @@ def build_container(settings: Settings) -> punq.Container:
         SqlInviteCodes(engine), settings.hostname, time.time, required=settings.invite_required
     )
     extras["invites"] = invites
+    reserved = ReservedHandles(SqlReservedHandles(engine), time.time)
+    extras["reserved_handles"] = reserved
     registrar = _registrar(settings, server, extras)  # also puts the PLC client in extras
     resolver = Resolver(
-        extras["plc_client"], ResolverConfig(allow_private=settings.allow_private_identity)
+        extras["plc_client"],
+        ResolverConfig(
+            allow_private=settings.allow_private_identity,
+            dns_nameservers=settings.dns_servers,
+            dns_port=settings.dns_port,
+        ),
     )
     extras["identity_lookup"] = IdentityLookup(resolver, store.views)
     accounts = AccountService(
@@ -165,6 +175,7 @@ def build_container(settings: Settings) -> punq.Container:
         resolver=resolver,
         keys=keys,
         invites=invites,
+        reserved=reserved,
     )
     from entrypoints.account_wiring import wire_account_admin
 
@@ -175,7 +186,13 @@ def build_container(settings: Settings) -> punq.Container:
     )
     extras["email"] = EmailVerification(host, sessions, extras["operator_tokens"], store.views)
     extras["admin"] = AdminService(
-        host, extras["account_admin"], invites, sessions, store.views, extras["identity"]
+        host,
+        extras["account_admin"],
+        invites,
+        sessions,
+        store.views,
+        extras["identity"],
+        reserved,
     )
     extras["admin_email"] = AdminEmail(store.views, LogMailer())
     defaults: tuple[DefaultService, ...] = ()
@@ -202,6 +219,8 @@ def build_container(settings: Settings) -> punq.Container:
     container.register(RepoReader, instance=RepoReader(store.views, store.views))
     exporter = RepoExporter(store.views, store.views, cache=car_cache(settings))
     container.register(RepoExporter, instance=exporter)
+    extras["lexicons"] = build_lexicons(resolver, store.views, exporter)
+    extras.setdefault("closers", []).append(extras["lexicons"].close)
     container.register(SessionService, instance=sessions)
     container.register(AccountService, instance=accounts)
     container.register(LexiconRecordValidator, instance=LexiconRecordValidator(default_catalog()))

@@ -35,6 +35,11 @@ class Settings:
         default_factory=lambda: _env("ALLOW_PRIVATE_IDENTITY", "") in ("1", "true", "yes")
     )
     """Let identity resolution reach private/loopback addresses (tests, private deployments)."""
+    dns_servers: tuple[str, ...] = field(
+        default_factory=lambda: tuple(s for s in _env("DNS_SERVERS", "").split(",") if s)
+    )
+    """Nameserver addresses for handle and `_lexicon` TXT lookups; empty: the system's."""
+    dns_port: int = field(default_factory=lambda: int(_env("DNS_PORT", "53")))
     ip_rate_limit: str = field(default_factory=lambda: _env("IP_RATE_LIMIT", "3000/300"))
     relays: tuple[str, ...] = field(
         default_factory=lambda: tuple(r for r in _env("RELAYS", "").split(",") if r)

@@ -1,5 +1,6 @@
 """The operator's XRPC methods: `com.atproto.admin.*` for accounts (and the takedowns of
-records and blobs), and invite creation.
+records and blobs), invite creation, and `com.atproto.temp.revokeAccountCredentials` and
+`addReservedHandle`.
 
 All behind `AdminAuth`; parameters and inputs are checked against their lexicons first.
 """
@@ -20,6 +21,7 @@ from application.content_takedowns import ContentStatus
 
 ADMIN = "/xrpc/com.atproto.admin."
 SERVER = "/xrpc/com.atproto.server."
+TEMP = "/xrpc/com.atproto.temp."
 BODY_LIMIT = 100_000
 
 
@@ -45,6 +47,19 @@ class AdminRoutes:
         self.auth.require(request)
         dids = request.query_params.getlist("dids")
         return ok({"infos": await call(self.service.account_infos, dids)})
+
+    async def search_accounts(self, request: Request) -> JSONResponse:
+        self.auth.require(request)
+        accounts, cursor = await call(
+            self.service.search_accounts,
+            param(request, "email", required=False),
+            param(request, "cursor", required=False),
+            int_param(request, "limit", 50, 1, 100),
+        )
+        body: dict[str, Any] = {"accounts": accounts}
+        if cursor is not None:
+            body["cursor"] = cursor
+        return ok(body)
 
     async def get_subject_status(self, request: Request) -> JSONResponse:
         self.auth.require(request)
@@ -102,6 +117,25 @@ class AdminRoutes:
         await call(self.service.update_handle, text_field(body, "did"), text_field(body, "handle"))
         return Response(status_code=200)
 
+    async def update_account_signing_key(self, request: Request) -> Response:
+        self.auth.require(request)
+        body = await json_body(request, limit=BODY_LIMIT)
+        did, key = text_field(body, "did"), text_field(body, "signingKey")
+        await call(self.service.update_signing_key, did, key)
+        return Response(status_code=200)
+
+    async def revoke_account_credentials(self, request: Request) -> Response:
+        self.auth.require(request)
+        body = await json_body(request, limit=BODY_LIMIT)
+        await call(self.service.revoke_credentials, text_field(body, "account"))
+        return Response(status_code=200)
+
+    async def add_reserved_handle(self, request: Request) -> JSONResponse:
+        self.auth.require(request)
+        body = await json_body(request, limit=BODY_LIMIT)
+        await call(self.service.reserve_handle, text_field(body, "handle"))
+        return ok({})
+
     async def get_invite_codes(self, request: Request) -> JSONResponse:
         self.auth.require(request)
         limit = int_param(request, "limit", 100, 1, 500)
@@ -152,14 +186,26 @@ class AdminRoutes:
         return [
             Route(ADMIN + "getAccountInfo", self.get_account_info, methods=["GET"]),
             Route(ADMIN + "getAccountInfos", self.get_account_infos, methods=["GET"]),
+            Route(ADMIN + "searchAccounts", self.search_accounts, methods=["GET"]),
             Route(ADMIN + "getSubjectStatus", self.get_subject_status, methods=["GET"]),
             Route(ADMIN + "updateSubjectStatus", self.update_subject_status, methods=["POST"]),
             Route(ADMIN + "deleteAccount", self.delete_account, methods=["POST"]),
             Route(ADMIN + "updateAccountPassword", self.update_account_password, methods=["POST"]),
             Route(ADMIN + "updateAccountEmail", self.update_account_email, methods=["POST"]),
             Route(ADMIN + "updateAccountHandle", self.update_account_handle, methods=["POST"]),
+            Route(
+                ADMIN + "updateAccountSigningKey",
+                self.update_account_signing_key,
+                methods=["POST"],
+            ),
             Route(ADMIN + "getInviteCodes", self.get_invite_codes, methods=["GET"]),
             Route(ADMIN + "disableInviteCodes", self.disable_invite_codes, methods=["POST"]),
             Route(SERVER + "createInviteCode", self.create_invite_code, methods=["POST"]),
             Route(SERVER + "createInviteCodes", self.create_invite_codes, methods=["POST"]),
+            Route(
+                TEMP + "revokeAccountCredentials",
+                self.revoke_account_credentials,
+                methods=["POST"],
+            ),
+            Route(TEMP + "addReservedHandle", self.add_reserved_handle, methods=["POST"]),
         ]

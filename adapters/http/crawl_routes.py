@@ -1,4 +1,5 @@
-"""`com.atproto.sync.requestCrawl` (inbound) and `com.atproto.repo.importRepo`."""
+"""`com.atproto.sync.requestCrawl` (inbound, and its deprecated alias `notifyOfUpdate`) and
+`com.atproto.repo.importRepo`."""
 
 from __future__ import annotations
 
@@ -45,8 +46,11 @@ class CrawlAndImportRoutes:
         return Response(status_code=200, headers={"x-quire-rev": commit.rev})
 
     def routes(self) -> list[Route]:
-        """The two routes."""
+        """The routes."""
         return [
             Route("/xrpc/com.atproto.sync.requestCrawl", self.request_crawl, methods=["POST"]),
+            # Deprecated alias still sent by older PDSes: the same handler, so the same record,
+            # validation and limits.
+            Route("/xrpc/com.atproto.sync.notifyOfUpdate", self.request_crawl, methods=["POST"]),
             Route("/xrpc/com.atproto.repo.importRepo", self.import_repo, methods=["POST"]),
         ]

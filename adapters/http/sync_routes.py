@@ -98,6 +98,19 @@ class SyncRoutes:
             body["cursor"] = heads[-1].did
         return ok(body)
 
+    async def list_repos_by_collection(self, request: Request) -> JSONResponse:
+        """Active repos with a record in the collection; deactivated and taken-down ones are
+        left out, since a consumer would only be refused their records."""
+        collection = param(request, "collection") or ""
+        limit = int_param(request, "limit", 500, 1, 2000)
+        cursor = param(request, "cursor", required=False)
+        # Off the loop even on SQLite: a rare collection probes every repo after the cursor.
+        dids = await call(self.reader.views.list_dids_with_collection, collection, cursor, limit)
+        body: dict[str, Any] = {"repos": [{"did": did} for did in dids]}
+        if len(dids) == limit:
+            body["cursor"] = dids[-1]
+        return ok(body)
+
     async def get_repo(self, request: Request) -> Response:
         did = _did_param(request)
         since = param(request, "since", required=False)
@@ -158,6 +171,7 @@ class SyncRoutes:
             Route(NS + "getHead", self.get_head, methods=["GET"]),
             Route(NS + "getRepoStatus", self.get_repo_status, methods=["GET"]),
             Route(NS + "listRepos", self.list_repos, methods=["GET"]),
+            Route(NS + "listReposByCollection", self.list_repos_by_collection, methods=["GET"]),
             Route(NS + "getRepo", self.get_repo, methods=["GET"]),
             Route(NS + "getCheckout", self.get_repo, methods=["GET"]),
             Route(NS + "getBlocks", self.get_blocks, methods=["GET"]),

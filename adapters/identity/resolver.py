@@ -10,6 +10,8 @@ Rules, from the atproto DID and handle specs:
   DIDs means no answer) and via `https://<handle>/.well-known/atproto-did` (first line,
   trimmed, up to a few redirects). Both start together; DNS wins when both answer.
 - reserved TLDs (`.local`, `.onion`, ...) never resolve.
+- a Lexicon authority (`toy.app` for `app.toy.record`) resolves like a handle's TXT record,
+  at `_lexicon.<authority>`.
 
 Every outbound HTTP request goes through the address guard of `safe_http`; DNS queries go
 to the configured nameservers only. Results are cached with stale-while-revalidate.
@@ -61,6 +63,7 @@ from domain.syntax.handle import has_disallowed_tld, is_valid_handle, normalize_
 log = logging.getLogger(__name__)
 
 DNS_PREFIX: Final = "_atproto."
+LEXICON_DNS_PREFIX: Final = "_lexicon."
 TXT_PREFIX: Final = "did="
 WELL_KNOWN_DID: Final = "/.well-known/atproto-did"
 WELL_KNOWN_DOC: Final = "/.well-known/did.json"
@@ -226,12 +229,25 @@ class Resolver:
 
     def resolve_handle_dns(self, handle: str) -> str | None:
         """The single distinct `did=` value of the `_atproto.` TXT records, or None."""
+        return self._txt_did(DNS_PREFIX + handle)
+
+    def lexicon_did(self, authority: str) -> str | None:
+        """The DID of `_lexicon.<authority>` (Lexicon resolution), read as handles' TXT are.
+
+        Not cached here: the spec asks that these not be kept long, and resolved lexicons
+        are cached whole (`lexicon_cache`).
+        """
+        authority = normalize_handle(authority)
+        if not is_valid_handle(authority) or has_disallowed_tld(authority):
+            return None
+        return self._txt_did(LEXICON_DNS_PREFIX + authority)
+
+    def _txt_did(self, name: str) -> str | None:
+        """The single distinct `did=` value of the TXT records at `name`, or None."""
         try:
-            answer = self.dns.resolve(
-                DNS_PREFIX + handle, dns.rdatatype.TXT, raise_on_no_answer=False
-            )
+            answer = self.dns.resolve(name, dns.rdatatype.TXT, raise_on_no_answer=False)
         except dns.exception.DNSException as exc:
-            log.debug("TXT lookup for %s failed: %s", handle, exc)
+            log.debug("TXT lookup for %s failed: %s", name, exc)
             return None
         found: set[str] = set()
         for rdata in answer.rrset or ():

@@ -174,6 +174,13 @@ class SqlCredentialStore:
         with self.engine.begin() as conn:
             conn.execute(delete(refresh_tokens).where(refresh_tokens.c.did == did))
 
+    def revoke_credentials(self, did: str) -> None:
+        """Delete `did`'s password hash, app passwords and refresh tokens together."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(account_passwords).where(account_passwords.c.did == did))
+            conn.execute(delete(app_passwords).where(app_passwords.c.did == did))
+            conn.execute(delete(refresh_tokens).where(refresh_tokens.c.did == did))
+
     def delete_expired(self, did: str, now: int) -> None:
         """Delete `did`'s refresh tokens with `expires_at <= now`."""
         with self.engine.begin() as conn:

@@ -92,6 +92,17 @@ class SqlViews:
         """Heads ordered by DID after `after_did`."""
         return [_head(row) for row in self._all("heads", (after_did or "", limit))]
 
+    def list_dids_with_collection(
+        self, collection: str, after_did: str | None, limit: int
+    ) -> list[str]:
+        """Active accounts' DIDs with a record in `collection`, ordered as `list_heads`.
+
+        One probe of the records key (did, collection) per repo after the cursor, not a scan
+        of the records table, and no (collection, did) index to maintain on every commit.
+        """
+        rows = self._all("dids_with_collection", (after_did or "", collection, limit))
+        return [row[0] for row in rows]
+
     def get_account(self, did: str) -> AccountRow | None:
         """The account row of `did`."""
         row = self._one("account", (did,))
@@ -127,6 +138,15 @@ class SqlViews:
     def list_accounts(self) -> list[AccountRow]:
         """Every account, by DID."""
         return [AccountRow(*row) for row in self._all("accounts", ())]
+
+    def search_accounts(self, email_prefix: str | None, after: str, limit: int) -> list[AccountRow]:
+        """Up to `limit` undeleted accounts after DID `after`, by DID; with `email_prefix`,
+        only those whose (lower-cased) address starts with it."""
+        if not email_prefix:
+            return [AccountRow(*row) for row in self._all("accounts_page", (after, limit))]
+        pattern = _like_escape(email_prefix.lower()) + "%"
+        rows = self._all("accounts_by_email_prefix", (after, pattern, limit))
+        return [AccountRow(*row) for row in rows]
 
     def get_record_cid(self, did: str, collection: str, rkey: str) -> CID | None:
         """The CID of a current record."""
@@ -192,6 +212,11 @@ class SqlViews:
         return int(row[0]) if row and row[0] is not None else None
 
 
+def _like_escape(text: str) -> str:
+    """`text` matched literally by LIKE (with `ESCAPE '\\'`): `%` and `_` are not wildcards."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _head(row: Any) -> RepoHeadRow:
     did, commit, rev, data = row
     return RepoHeadRow(did, CID(bytes(commit)), rev, CID(bytes(data)))
@@ -207,12 +232,24 @@ _QUERIES = {
     "head": "SELECT did, commit_cid, rev, data_cid FROM repo_heads WHERE did = ?",
     "heads": "SELECT did, commit_cid, rev, data_cid FROM repo_heads WHERE did > ? "
     "ORDER BY did LIMIT ?",
+    # A scalar subquery with LIMIT 1, not EXISTS: Postgres turns EXISTS into a semi join and,
+    # for a rare collection, scans all of `records`; this stays one key probe per repo on
+    # both databases (ADR 0017).
+    "dids_with_collection": "SELECT h.did FROM repo_heads h JOIN accounts a ON a.did = h.did "
+    "WHERE h.did > ? AND a.status = 'active' AND (SELECT 1 FROM records r "
+    "WHERE r.did = h.did AND r.collection = ? LIMIT 1) IS NOT NULL ORDER BY h.did LIMIT ?",
     "account": "SELECT did, handle, email, status, signing_key FROM accounts WHERE did = ?",
     "account_by_handle": "SELECT did, handle, email, status, signing_key FROM accounts "
     "WHERE handle = ?",
     "account_by_email": "SELECT did, handle, email, status, signing_key FROM accounts "
     "WHERE email = ?",
     "accounts": "SELECT did, handle, email, status, signing_key FROM accounts ORDER BY did",
+    "accounts_page": "SELECT did, handle, email, status, signing_key FROM accounts "
+    "WHERE did > ? AND status <> 'deleted' ORDER BY did LIMIT ?",
+    # Addresses are stored lower-cased, so a lower-cased pattern matches case-insensitively on
+    # both databases (SQLite's LIKE ignores ASCII case anyway; Postgres's does not).
+    "accounts_by_email_prefix": "SELECT did, handle, email, status, signing_key FROM accounts "
+    "WHERE did > ? AND email LIKE ? ESCAPE '\\' AND status <> 'deleted' ORDER BY did LIMIT ?",
     "record": "SELECT cid FROM records WHERE did = ? AND collection = ? AND rkey = ?",
     "record_takedown": "SELECT ref FROM record_takedowns "
     "WHERE did = ? AND collection = ? AND rkey = ?",

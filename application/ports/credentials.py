@@ -100,6 +100,13 @@ class CredentialStore(Protocol):
         """Forget every refresh token of `did` (password change, takedown)."""
         ...
 
+    def revoke_credentials(self, did: str) -> None:
+        """Forget `did`'s password hash, app passwords and refresh tokens, in one transaction.
+
+        Nothing then logs in as `did` until a new password is set (a password reset).
+        """
+        ...
+
     def confirm_email(self, did: str, email: str, confirmed_at: str) -> None:
         """Record that `did` proved it receives mail at `email`."""
         ...

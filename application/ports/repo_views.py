@@ -31,6 +31,12 @@ class RepoViews(Protocol):
         """Repo heads ordered by DID, for listRepos paging."""
         ...
 
+    def list_dids_with_collection(
+        self, collection: str, after_did: str | None, limit: int
+    ) -> list[str]:
+        """DIDs of active accounts holding a record in `collection`, by DID after `after_did`."""
+        ...
+
     def get_account(self, did: str) -> AccountRow | None:
         """The account row of `did`."""
         ...

@@ -134,6 +134,15 @@ class InMemoryCredentialStore:
                 if record.did == did:
                     del self.refresh[jti]
 
+    def revoke_credentials(self, did: str) -> None:
+        with self._lock:
+            self.passwords.pop(did, None)
+            for key in [key for key in self.app_passwords if key[0] == did]:
+                del self.app_passwords[key]
+            for jti, record in list(self.refresh.items()):
+                if record.did == did:
+                    del self.refresh[jti]
+
     def delete_expired(self, did: str, now: int) -> None:
         with self._lock:
             for jti, record in list(self.refresh.items()):

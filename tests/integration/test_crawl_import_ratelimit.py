@@ -46,6 +46,19 @@ def test_request_crawl_is_accepted_and_recorded(server: tuple[str, Services]) ->
     assert bad.status_code == 400 and bad.json()["error"] == "InvalidRequest"
 
 
+def test_notify_of_update_is_taken_exactly_as_request_crawl(server: tuple[str, Services]) -> None:
+    url, services = server
+    notify = f"{url}/xrpc/com.atproto.sync.notifyOfUpdate"
+    response = httpx.post(notify, json={"hostname": "PDS.Example.com"})
+    assert response.status_code == 200, response.text
+    assert response.headers["ratelimit-policy"] == "60;w=300"  # the same per-IP limit
+    assert services.extras["crawl_requests"].recent() == ["pds.example.com"]
+    for body in ({"hostname": "not a host"}, {}):
+        bad = httpx.post(notify, json=body)
+        assert bad.status_code == 400 and bad.json()["error"] == "InvalidRequest"
+    assert services.extras["crawl_requests"].recent() == ["pds.example.com"]
+
+
 def test_import_repo_replaces_the_repo_with_the_cars_records(server: tuple[str, Services]) -> None:
     url, services = server
     did, token = _account(url, "mover.test")

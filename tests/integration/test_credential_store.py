@@ -180,6 +180,27 @@ def test_revoke_all_touches_only_that_account(store: CredentialStore) -> None:
     assert store.get_refresh("b1") is not None
 
 
+def test_revoking_credentials_clears_one_accounts_password_app_passwords_and_tokens(
+    store: CredentialStore,
+) -> None:
+    for did in (ALICE, BOB):
+        store.set_password_hash(did, f"$argon2id${did}")
+        store.add_app_password(did, "phone", f"digest-{did}", "2024-01-01T00:00:00.000Z")
+        store.put_refresh(f"{did}-password", did, 5_000, None)
+        store.put_refresh(f"{did}-phone", did, 5_000, "phone")
+
+    store.revoke_credentials(ALICE)
+
+    assert store.get_password_hash(ALICE) is None
+    assert store.list_app_passwords(ALICE) == []
+    assert store.get_refresh(f"{ALICE}-password") is None
+    assert store.get_refresh(f"{ALICE}-phone") is None
+    assert store.get_password_hash(BOB) == f"$argon2id${BOB}"
+    assert [info.name for info in store.list_app_passwords(BOB)] == ["phone"]
+    assert store.get_refresh(f"{BOB}-phone") is not None
+    store.revoke_credentials(ALICE)  # again: nothing left to revoke, not an error
+
+
 def test_delete_expired_removes_tokens_expiring_at_or_before_now(store: CredentialStore) -> None:
     store.put_refresh("past", ALICE, 999, None)
     store.put_refresh("edge", ALICE, 1_000, None)

@@ -8,17 +8,12 @@ a local web server without touching the machine's resolver.
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import dns.message
-import dns.rcode
-import dns.rdatatype
-import dns.rrset
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -48,57 +43,10 @@ from application.ports.identity_resolver import (
 from domain.crypto.k256 import K256Keypair
 from domain.identity.did_document import atproto_identity
 from domain.plc.builder import build_tombstone, build_update
+from tests.integration.dns_responder import DnsResponder
 from tests.integration.live_server import free_port, serve
 
 OTHER_DID = "did:plc:bbbbbbbbbbbbbbbbbbbbbbbb"
-
-
-# -- a tiny authoritative DNS server -------------------------------------------------------
-
-
-@dataclass
-class DnsResponder:
-    """Answers TXT and A queries from dicts; NXDOMAIN for everything else."""
-
-    txt: dict[str, list[str]] = field(default_factory=dict)
-    a: dict[str, list[str]] = field(default_factory=dict)
-    queries: list[str] = field(default_factory=list)
-    port: int = 0
-
-    def __post_init__(self) -> None:
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.settimeout(0.1)
-        self.port = self._sock.getsockname()[1]
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data, peer = self._sock.recvfrom(4096)
-            except TimeoutError:
-                continue
-            query = dns.message.from_wire(data)
-            response = dns.message.make_response(query)
-            question = query.question[0]
-            name = question.name.to_text(omit_final_dot=True).lower()
-            self.queries.append(f"{dns.rdatatype.to_text(question.rdtype)} {name}")
-            table = {dns.rdatatype.TXT: self.txt, dns.rdatatype.A: self.a}.get(question.rdtype)
-            values = table.get(name) if table is not None else None
-            if values:
-                rdtype = dns.rdatatype.to_text(question.rdtype)
-                texts = [f'"{v}"' if question.rdtype == dns.rdatatype.TXT else v for v in values]
-                response.answer.append(dns.rrset.from_text(question.name, 60, "IN", rdtype, *texts))
-            else:
-                response.set_rcode(dns.rcode.NXDOMAIN)
-            self._sock.sendto(response.to_wire(), peer)
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self._sock.close()
 
 
 # -- a tiny web server for well-knowns -----------------------------------------------------

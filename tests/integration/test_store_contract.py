@@ -32,6 +32,7 @@ from domain.repo.writes import RecordWrite
 from tests.integration.stores import Backend, open_backend
 
 POST = "app.bsky.feed.post"
+NOTE = "com.example.note"
 BLOB = CID.for_raw(b"a taken-down image")
 
 
@@ -196,6 +197,28 @@ def test_list_records_pages_both_directions_without_duplicates(
                 break
             cursor = page[-1][0]
         assert seen == sorted(rkeys, reverse=not reverse)
+
+
+def test_dids_with_a_collection_are_the_active_holders_paged_by_did(
+    backend: Backend, host: RepoHost
+) -> None:
+    holders = [new_account(host, n) for n in range(20, 26)]
+    for did in holders:
+        host.apply_writes(did, [RecordWrite("create", NOTE, "3k2aaaaaaaaa2", {"$type": NOTE})])
+    without = new_account(host, 26)
+    host.apply_writes(without, [RecordWrite("create", POST, "3k2aaaaaaaaa2", post("p"))])
+    emptied = holders.pop()
+    host.apply_writes(emptied, [RecordWrite("delete", NOTE, "3k2aaaaaaaaa2")])
+    inactive = holders.pop()
+    host.set_status(inactive, "takendown")
+    views = backend.store.views
+    pages, cursor = [], None
+    while page := views.list_dids_with_collection(NOTE, cursor, 2):
+        pages.append(page)
+        cursor = page[-1]
+    assert [did for page in pages for did in page] == sorted(holders)
+    assert [len(page) for page in pages] == [2, 2]
+    assert views.list_dids_with_collection("com.example.none", None, 10) == []
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from application.identity_errors import IdentityRequestError
 from application.operator_tokens import TOKEN_TTL, OperatorTokens
 from application.plc_changes import PlcChanges
 from application.ports.operator_tokens import TokenRecord
+from application.reserved_handles import ReservedHandles
 from application.views import AccountRow
 from domain.plc.operation import Service
 from tests.fakes.credentials import FakeClock
@@ -53,6 +54,31 @@ def refusal(fn: object, *args: str) -> str:
 def test_a_free_handle_under_a_served_domain_is_normalized_and_accepted() -> None:
     assert policy().check_update(ALICE, "  NewName.Test ") == "newname.test"
     assert policy().check_update(ALICE, "carol.pds.dev") == "carol.pds.dev"
+
+
+class ReservedSet:
+    """`ReservedHandleStore` in a dict."""
+
+    def __init__(self) -> None:
+        self.handles: dict[str, str] = {}
+
+    def add(self, handle: str, reserved_at: str) -> None:
+        self.handles.setdefault(handle, reserved_at)
+
+    def contains(self, handle: str) -> bool:
+        return handle in self.handles
+
+
+def test_a_reserved_handle_is_refused_unless_the_operator_or_its_holder_takes_it() -> None:
+    reserved = ReservedHandles(ReservedSet(), FakeClock())
+    for handle in (" Kept.Test ", "alice.test"):
+        reserved.reserve(handle)
+    rules = HandlePolicy(Owners(alice_test=ALICE), None, ("test",), reserved)
+    assert refusal(rules.check_update, BOB, "KEPT.test") == "HandleNotAvailable"
+    assert rules.check_update(BOB, "kept.test", allow_reserved=True) == "kept.test"
+    assert rules.check_update(ALICE, "alice.test") == "alice.test"  # held before it was reserved
+    assert rules.check_update(BOB, "other.test") == "other.test"
+    assert refusal(reserved.reserve, "not a handle") == "InvalidRequest"
 
 
 def test_the_accounts_own_handle_is_accepted_but_anothers_is_not() -> None:
