@@ -24,6 +24,7 @@ from adapters.http.auth import BearerAuth
 from adapters.http.blob_routes import BlobRoutes
 from adapters.http.crawl_routes import CrawlAndImportRoutes
 from adapters.http.email_routes import EmailRoutes
+from adapters.http.exact_router import ExactPathRouter
 from adapters.http.firehose import firehose_routes
 from adapters.http.handle_routes import HandleRoutes
 from adapters.http.identity_lookup_routes import IdentityLookupRoutes
@@ -202,6 +203,7 @@ def build_app(services: Services) -> Starlette:
         middleware=middleware,
         exception_handlers={XrpcError: handle_xrpc_error, Exception: handle_unexpected},
     )
+    app.router = ExactPathRouter(routes, lifespan=lifespan)
     # Bounded reads run on the loop against embedded SQLite (`adapters/http/xrpc.py:read`).
     app.state.inline_reads = services.store.dialect == "sqlite"
     return app
