@@ -15,11 +15,13 @@ Two ways in, one batching rule:
   must not stall the event loop.
 `RepoHost` serializes the two under its write lock.
 
-The writer thread lingers for company: writers that each wait for their commit before
-sending the next fall into groups that alternate between transactions. The accounts seen in
-the last two batches estimate how many are writing; until that many commits are gathered, the
-thread waits up to a quarter of the last transaction's time, at most 2 ms, so they share one
-transaction. A lone writer never waits, and a full batch stops waiting at once.
+Both ways linger for company: writers that each wait for their commit before sending the
+next fall into groups that alternate between transactions (over HTTP, 8 clients on 8
+accounts made batches of about 3). The accounts seen in the last two batches estimate how
+many are writing; until that many commits are gathered, the writer thread waits up to a
+quarter of the last transaction's time, and the loop defers its batch (serving other
+requests meanwhile) up to the whole of it, at most 2 ms, so they share one transaction. A
+lone writer never waits, and a full batch stops waiting at once.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import queue
 import threading
 import time
 from concurrent.futures import Future
-from typing import Final
+from typing import Any, Final
 
 from application.repo_host.app import RepoHost
 from domain.data.cid import CID
@@ -37,12 +39,37 @@ from domain.repo.repo_commit import RepoCommit
 from domain.repo.writes import RecordWrite
 
 MAX_BATCH: Final = 64
-LINGER_SHARE: Final = 0.25
+THREAD_LINGER_SHARE: Final = 0.25
 """Of the last transaction's duration: how long the writer thread may wait for company."""
+LOOP_LINGER_SHARE: Final = 1.0
+"""The same for a loop's batch. The loop serves other requests while it waits, and its
+writers (HTTP clients) come back more slowly than threads in the process: with 8 clients
+on 8 accounts a quarter kept batches at about 3 commits, a whole one made them 7.5 and
+createRecord 1,750-1,800 -> 2,040-2,070/s (`bench/http.py`'s workload, alternated). For
+the writer thread a whole one measured no better (`bench/store.py`, alternated)."""
 MAX_LINGER: Final = 0.002
 _Request = tuple[str, list[RecordWrite], CID | None]
 _Outcome = RepoCommit | BaseException
 _Waiting = list[tuple[_Request, "asyncio.Future[RepoCommit]"]]
+
+
+class _Company:
+    """Who has been writing lately (the DIDs of the last two batches) and how long to wait
+    for them (a share of the last transaction's time)."""
+
+    def __init__(self, share: float) -> None:
+        self.share = share
+        self.recent: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+        self.linger = 0.0
+
+    def expected(self, max_batch: int) -> int:
+        """How many commits a batch should gather before it stops waiting."""
+        return min(max_batch, len(self.recent[0] | self.recent[1]))
+
+    def learn(self, dids: frozenset[str], seconds: float) -> None:
+        """Remember a batch's accounts and how long its transaction took."""
+        self.recent = (dids, self.recent[0])
+        self.linger = min(MAX_LINGER, self.share * seconds)
 
 
 class GroupCommitter:
@@ -52,9 +79,9 @@ class GroupCommitter:
         self.host = host
         self.max_batch = max_batch
         self.on_loop = on_loop
-        # the DIDs of the last two batches of the writer thread: who is writing these days
-        self._recent: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
-        self._linger = 0.0
+        self._thread_company = _Company(THREAD_LINGER_SHARE)
+        self._loop_company = _Company(LOOP_LINGER_SHARE)  # touched on loop threads only
+        self._timers: dict[asyncio.AbstractEventLoop, asyncio.TimerHandle] = {}
         self._queue: queue.Queue[tuple[_Request, Future[RepoCommit]] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="quire-group-commit", daemon=True)
         self._thread.start()
@@ -66,7 +93,8 @@ class GroupCommitter:
     async def commit(
         self, did: str, writes: list[RecordWrite], swap_commit: CID | None = None
     ) -> RepoCommit:
-        """Commit from an event loop: batched with the commits requested in the same turn.
+        """Commit from an event loop: batched with the commits requested in the same turn
+        (or, when the usual company is expected, in the next few until it is here).
 
         The batch runs on the loop's thread, so the loop waits for it: at most `max_batch`
         commits, then the loop takes its I/O before the next batch. With `on_loop=False` the
@@ -78,11 +106,19 @@ class GroupCommitter:
         waiter: asyncio.Future[RepoCommit] = loop.create_future()
         waiting = self._waiting.setdefault(loop, [])
         waiting.append(((did, writes, swap_commit), waiter))
+        company = self._loop_company
         if len(waiting) == 1:
+            if company.expected(self.max_batch) > 1 and company.linger > 0:
+                self._timers[loop] = loop.call_later(company.linger, self._record_waiting, loop)
+            else:
+                loop.call_soon(self._record_waiting, loop)
+        elif loop in self._timers and len(waiting) >= company.expected(self.max_batch):
+            self._timers.pop(loop).cancel()  # everyone expected is here: no more waiting
             loop.call_soon(self._record_waiting, loop)
         return await waiter
 
     def _record_waiting(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._timers.pop(loop, None)
         waiting = self._waiting.get(loop)
         if not waiting:
             return
@@ -92,7 +128,9 @@ class GroupCommitter:
             loop.call_soon(self._record_waiting, loop)
         else:
             self._waiting.pop(loop, None)
+        started = time.monotonic()
         outcomes = self._record([request for request, _ in batch])
+        self._loop_company.learn(_dids(batch), time.monotonic() - started)
         for (_, waiter), outcome in zip(batch, outcomes, strict=True):
             if waiter.done():  # the caller went away; its commit stands
                 continue
@@ -128,14 +166,15 @@ class GroupCommitter:
             batch = self._gather(first)
             started = time.monotonic()
             self._process(batch)
-            self._learn(batch, time.monotonic() - started)
+            self._thread_company.learn(_dids(batch), time.monotonic() - started)
 
     def _gather(
         self, first: tuple[_Request, Future[RepoCommit]]
     ) -> list[tuple[_Request, Future[RepoCommit]]]:
         """`first` and whatever is queued; lingering for company when writers take turns."""
         batch = [first]
-        company = min(self.max_batch, len(self._recent[0] | self._recent[1]))
+        company = self._thread_company.expected(self.max_batch)
+        linger = self._thread_company.linger
         deadline: float | None = None
         while len(batch) < self.max_batch:
             try:
@@ -147,8 +186,8 @@ class GroupCommitter:
                         break
                     item = self._queue.get(timeout=remaining)
             except queue.Empty:
-                if deadline is None and len(batch) < company and self._linger > 0:
-                    deadline = time.monotonic() + self._linger
+                if deadline is None and len(batch) < company and linger > 0:
+                    deadline = time.monotonic() + linger
                     continue
                 break
             if item is None:
@@ -158,11 +197,6 @@ class GroupCommitter:
             if deadline is not None and len(batch) >= company:
                 break
         return batch
-
-    def _learn(self, batch: list[tuple[_Request, Future[RepoCommit]]], seconds: float) -> None:
-        """Remember who was in the batch and how long its transaction took."""
-        self._recent = (frozenset(did for (did, _, _), _ in batch), self._recent[0])
-        self._linger = min(MAX_LINGER, LINGER_SHARE * seconds)
 
     def _process(self, batch: list[tuple[_Request, Future[RepoCommit]]]) -> None:
         outcomes = self._record([request for request, _ in batch])
@@ -182,3 +216,7 @@ class GroupCommitter:
             self.batches += 1
             self.commits += sum(isinstance(result, RepoCommit) for result in results)
         return results
+
+
+def _dids(batch: list[tuple[_Request, Any]]) -> frozenset[str]:
+    return frozenset(did for (did, _, _), _ in batch)

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from application.repo_host.group_commit import GroupCommitter
+from application.repo_host.group_commit import GroupCommitter, _Company
 from domain.data.cid import CID
 from domain.repo.block_map import BlockMap
 from domain.repo.repo_commit import RepoCommit
@@ -190,8 +190,8 @@ def _stopped_committer(recent: tuple[int, int], linger: float) -> GroupCommitter
     """
     committer = GroupCommitter(FakeHost(), on_loop=False)  # type: ignore[arg-type]
     committer.close()
-    committer._recent = (_dids(0, recent[0]), _dids(recent[0], recent[1]))
-    committer._linger = linger
+    committer._thread_company.recent = (_dids(0, recent[0]), _dids(recent[0], recent[1]))
+    committer._thread_company.linger = linger
     return committer
 
 
@@ -242,9 +242,57 @@ def test_a_full_batch_of_the_usual_writers_does_not_wait() -> None:
 
 
 def test_linger_follows_the_last_transaction_time_with_a_cap() -> None:
-    committer = _stopped_committer(recent=(0, 0), linger=0.0)
-    committer._learn([_item(1), _item(2)], 0.004)
-    assert committer._recent == (_dids(1, 2), frozenset())
-    assert committer._linger == pytest.approx(0.001)
-    committer._learn([_item(3)], 1.0)
-    assert committer._recent == (_dids(3, 1), _dids(1, 2)) and committer._linger == 0.002
+    company = _Company(0.25)
+    company.learn(_dids(1, 2), 0.004)
+    assert company.recent == (_dids(1, 2), frozenset()) and company.expected(64) == 2
+    assert company.linger == pytest.approx(0.001)
+    company.learn(_dids(3, 1), 1.0)
+    assert company.recent == (_dids(3, 1), _dids(1, 2)) and company.linger == 0.002
+    assert company.expected(2) == 2  # never more than a batch
+
+
+def _loop_committer(host: FakeHost, recent: tuple[int, int], linger: float) -> GroupCommitter:
+    """A committer whose loop path remembers batches of `recent` distinct accounts."""
+    committer = GroupCommitter(host)  # type: ignore[arg-type]
+    committer._loop_company.recent = (_dids(0, recent[0]), _dids(recent[0], recent[1]))
+    committer._loop_company.linger = linger
+    return committer
+
+
+async def _arriving(committer: GroupCommitter, first: int, count: int, gap: float) -> list[str]:
+    """`count` commits arriving one per `gap` seconds, each in a later loop turn."""
+
+    async def one(n: int) -> str:
+        await asyncio.sleep(n * gap)
+        return (await committer.commit(f"did:plc:{first + n}", _write())).did
+
+    return list(await asyncio.gather(*(one(n) for n in range(count))))
+
+
+def test_on_the_loop_writers_taking_turns_share_one_batch(host: FakeHost) -> None:
+    committer = _loop_committer(host, recent=(4, 4), linger=1.0)
+    started = time.monotonic()
+    dids = run(_arriving(committer, 0, 8, gap=0.01))
+    committer.close()
+    assert host.batches == [dids]  # one batch, though they came in eight turns
+    assert time.monotonic() - started < 0.5  # not the full linger: all eight were back
+    assert committer._loop_company.recent[0] == frozenset(dids)
+
+
+def test_on_the_loop_a_lone_writer_never_waits(host: FakeHost) -> None:
+    committer = _loop_committer(host, recent=(1, 1), linger=1.0)
+    started = time.monotonic()
+    run(_arriving(committer, 0, 3, gap=0.0))
+    committer.close()
+    assert time.monotonic() - started < 0.5
+
+
+def test_on_the_loop_lingering_ends_at_the_deadline_with_whoever_came(host: FakeHost) -> None:
+    committer = _loop_committer(host, recent=(4, 4), linger=0.05)
+    started = time.monotonic()
+    run(_arriving(committer, 0, 2, gap=0.0))
+    waited = time.monotonic() - started
+    committer.close()
+    assert host.batches == [["did:plc:0", "did:plc:1"]]
+    assert 0.04 <= waited < 0.5
+    assert committer._loop_company.recent[0] == _dids(0, 2)  # learned who wrote
