@@ -3,9 +3,10 @@
 A reserved handle cannot be taken by a sign-up (`createAccount`) or by an account's own
 `updateHandle`, and `checkHandleAvailability` reports it unavailable. The operator can still
 give it out (`quire account create`, `admin.updateAccountHandle`): reserving is how a name is
-kept for whoever the operator means it for, and there is no method to lift a reservation.
-An account already holding the handle keeps it. Reservations are operator state in a small
-table beside the credentials, not events in the log (ADR 0004).
+kept for whoever the operator means it for. No XRPC method lifts a reservation; the operator
+does, with `quire account release-handle`. An account already holding the handle keeps it.
+Reservations are operator state in a small table beside the credentials, not events in the
+log (ADR 0004).
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ class ReservedHandles:
         now = datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="milliseconds")
         self.store.add(handle, now.replace("+00:00", "Z"))
         return handle
+
+    def release(self, handle: str) -> bool:
+        """Lift the reservation of `handle` (any case); whether it was reserved."""
+        return self.store.remove(normalize_handle(handle.strip()))
 
     def is_reserved(self, handle: str) -> bool:
         """Whether `handle` (any case) is reserved."""

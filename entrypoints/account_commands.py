@@ -20,9 +20,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from application.account_admin import AccountAdmin
+from application.admin_service import AdminService
 from application.identity_errors import IdentityRequestError
 from application.identity_service import IdentityService
 from application.invite_codes import OPERATOR, InviteCodes
+from application.reserved_handles import ReservedHandles
 from domain.plc.errors import PlcError
 from domain.repo.errors import RepoNotFound
 from entrypoints.bootstrap import Services, build_services
@@ -119,6 +121,38 @@ def run_rotate_key(services: Services, args: argparse.Namespace) -> None:
     print(json.dumps({"did": did, "signingKey": key}))
 
 
+def run_revoke_credentials(services: Services, args: argparse.Namespace) -> None:
+    """Password, app passwords and sessions revoked until a password reset (as the
+    `temp.revokeAccountCredentials` method)."""
+    did = _did(services, args.did)
+    _admin_service(services).revoke_credentials(did)
+    print(json.dumps({"did": did, "credentials": "revoked"}))
+
+
+def run_reserve_handle(services: Services, args: argparse.Namespace) -> None:
+    """Keep a handle from sign-ups and handle updates (as `temp.addReservedHandle`)."""
+    handle = _reserved(services).reserve(args.handle)
+    print(json.dumps({"handle": handle, "reserved": True}))
+
+
+def run_release_handle(services: Services, args: argparse.Namespace) -> None:
+    """Lift a reservation (no XRPC method does)."""
+    reserved = _reserved(services)
+    if not reserved.release(args.handle):
+        raise IdentityRequestError(f"{args.handle} is not reserved", "HandleNotReserved")
+    print(json.dumps({"handle": args.handle.strip().lower(), "reserved": False}))
+
+
+def _admin_service(services: Services) -> AdminService:
+    service: AdminService = services.extras["admin"]
+    return service
+
+
+def _reserved(services: Services) -> ReservedHandles:
+    reserved: ReservedHandles = services.extras["reserved_handles"]
+    return reserved
+
+
 def _runner(handler: Handler) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         try:
@@ -150,7 +184,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
         ("takedown", _set_status("takendown"), "take an account down and end its sessions"),
         ("rotate-key", run_rotate_key, "give an account a new repo signing key"),
         ("invite", run_invite, "make invite codes"),
-    ]
+        ("revoke-credentials", run_revoke_credentials,
+         "revoke an account's password, app passwords and sessions until a password reset"),
+        ("reserve-handle", run_reserve_handle, "keep a handle from sign-ups and updates"),
+        ("release-handle", run_release_handle, "lift a handle's reservation"),
+    ]  # fmt: skip
     for name, handler, help_text in specs:
         command = sub.add_parser(name, help=help_text)
         command.add_argument("--data", help="data directory (default ./data)")
@@ -164,6 +202,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
             command.add_argument("--password", help="default: generate one and print it")
         elif name == "list":
             command.add_argument("--json", action="store_true", help="JSON lines")
+        elif name in ("reserve-handle", "release-handle"):
+            command.add_argument("--handle", required=True)
         elif name == "invite":
             command.add_argument("--count", type=int, default=1, help="how many codes")
             command.add_argument("--uses", type=int, default=1, help="accounts per code")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, MetaData, Table, Text, select
+from sqlalchemy import Column, MetaData, Table, Text, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -42,6 +42,14 @@ class SqlReservedHandles:
         )
         with self.engine.begin() as conn:
             conn.execute(stmt)
+
+    def remove(self, handle: str) -> bool:
+        """Delete the row of `handle`; whether there was one."""
+        with self.engine.begin() as conn:
+            deleted = conn.execute(
+                delete(reserved_handles).where(reserved_handles.c.handle == handle)
+            )
+        return bool(deleted.rowcount)
 
     def contains(self, handle: str) -> bool:
         """Whether a row holds `handle`."""

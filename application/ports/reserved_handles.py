@@ -12,6 +12,10 @@ class ReservedHandleStore(Protocol):
         """Reserve `handle`; reserving it again changes nothing (the first time is kept)."""
         ...
 
+    def remove(self, handle: str) -> bool:
+        """Lift the reservation of `handle`; whether there was one."""
+        ...
+
     def contains(self, handle: str) -> bool:
         """Whether `handle` is reserved."""
         ...

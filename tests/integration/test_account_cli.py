@@ -22,7 +22,8 @@ from sqlalchemy import func, select
 
 from adapters.storage.credential_tables import refresh_tokens
 from adapters.storage.sql_key_store import engine_for
-from application.auth_errors import AccountTakedown
+from application.accounts import AccountError
+from application.auth_errors import AccountTakedown, AuthenticationFailed
 from domain.firehose.frames import split_frame
 from entrypoints.bootstrap import Services, build_services
 from entrypoints.config import Settings
@@ -213,6 +214,37 @@ def test_commands_on_an_unknown_account_fail_cleanly(data: Path, command: str) -
         result = quire(data, "account", command, "--did", who)
         assert result.returncode == 1
         assert "AccountNotFound" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_reserve_and_release_a_handle_from_the_cli(data: Path) -> None:
+    reserved = json.loads(ok(quire(data, "account", "reserve-handle", "--handle", "Kept.Test")))
+    assert reserved == {"handle": "kept.test", "reserved": True}
+    with opened(data) as services, pytest.raises(AccountError, match="reserved"):
+        services.accounts.create_account("kept.test", None, "a-long-password")
+    released = json.loads(ok(quire(data, "account", "release-handle", "--handle", "kept.test")))
+    assert released == {"handle": "kept.test", "reserved": False}
+    again = quire(data, "account", "release-handle", "--handle", "kept.test")
+    assert again.returncode == 1 and "HandleNotReserved" in again.stderr
+    with opened(data) as services:
+        assert services.accounts.create_account("kept.test", None, "a-long-password").handle == (
+            "kept.test"
+        )
+    invalid = quire(data, "account", "reserve-handle", "--handle", "not a handle")
+    assert invalid.returncode == 1 and "Traceback" not in invalid.stderr
+
+
+def test_revoke_credentials_from_the_cli_ends_logins_until_a_reset(data: Path) -> None:
+    alice = create(data, "alice.test", "--password", "alice-password-1")
+    with opened(data) as services:
+        services.sessions.create_session("alice.test", "alice-password-1")
+    revoked = json.loads(ok(quire(data, "account", "revoke-credentials", "--did", "alice.test")))
+    assert revoked == {"did": alice["did"], "credentials": "revoked"}
+    with opened(data) as services:
+        with pytest.raises(AuthenticationFailed):
+            services.sessions.create_session("alice.test", "alice-password-1")
+        assert services.sessions.credentials_revoked(alice["did"])
+    unknown = quire(data, "account", "revoke-credentials", "--did", "nobody.test")
+    assert unknown.returncode == 1 and "AccountNotFound" in unknown.stderr
 
 
 # -- alongside a running server -----------------------------------------------------------------

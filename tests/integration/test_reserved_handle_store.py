@@ -47,3 +47,12 @@ def test_reserving_again_keeps_the_first_reservation(engine: Engine) -> None:
 def test_the_table_is_created_once_and_survives_a_second_store(engine: Engine) -> None:
     SqlReservedHandles(engine).add("kept.test", "2024-01-01T00:00:00.000Z")
     assert SqlReservedHandles(engine).contains("kept.test")
+
+
+def test_a_released_handle_is_no_longer_contained(engine: Engine) -> None:
+    store = SqlReservedHandles(engine)
+    store.add("kept.test", "2024-01-01T00:00:00.000Z")
+    store.add("other.test", "2024-01-01T00:00:00.000Z")
+    assert store.remove("kept.test") is True
+    assert store.remove("kept.test") is False  # nothing left to lift
+    assert not store.contains("kept.test") and store.contains("other.test")

@@ -65,6 +65,9 @@ class ReservedSet:
     def add(self, handle: str, reserved_at: str) -> None:
         self.handles.setdefault(handle, reserved_at)
 
+    def remove(self, handle: str) -> bool:
+        return self.handles.pop(handle, None) is not None
+
     def contains(self, handle: str) -> bool:
         return handle in self.handles
 
@@ -78,6 +81,8 @@ def test_a_reserved_handle_is_refused_unless_the_operator_or_its_holder_takes_it
     assert rules.check_update(BOB, "kept.test", allow_reserved=True) == "kept.test"
     assert rules.check_update(ALICE, "alice.test") == "alice.test"  # held before it was reserved
     assert rules.check_update(BOB, "other.test") == "other.test"
+    assert reserved.release(" KEPT.test") and not reserved.release("kept.test")
+    assert rules.check_update(BOB, "kept.test") == "kept.test"  # released: anyone's again
     assert refusal(reserved.reserve, "not a handle") == "InvalidRequest"
 
 
