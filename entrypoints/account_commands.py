@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 from application.account_admin import AccountAdmin
 from application.admin_service import AdminService
@@ -32,6 +33,7 @@ from entrypoints.config import Settings
 
 _PASSWORD_CHARS = string.ascii_letters + string.digits  # no leading '-' to trip up a shell
 Handler = Callable[[Services, argparse.Namespace], None]
+T = TypeVar("T")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -64,14 +66,11 @@ def _did(services: Services, identifier: str) -> str:
     return row.did
 
 
-def _admin(services: Services) -> AccountAdmin:
-    admin: AccountAdmin = services.extras["account_admin"]
-    return admin
-
-
-def _identity(services: Services) -> IdentityService:
-    identity: IdentityService = services.extras["identity"]
-    return identity
+def _extra(services: Services, name: str, kind: type[T]) -> T:
+    """A use case the wiring keeps in `services.extras`, checked to be what it should be."""
+    found = services.extras[name]
+    assert isinstance(found, kind), f"extras[{name!r}] is not a {kind.__name__}"
+    return found
 
 
 def run_create(services: Services, args: argparse.Namespace) -> None:
@@ -86,7 +85,7 @@ def run_create(services: Services, args: argparse.Namespace) -> None:
 
 def run_list(services: Services, args: argparse.Namespace) -> None:
     """Every account, as a table or JSON lines."""
-    rows = _admin(services).list_accounts()
+    rows = _extra(services, "account_admin", AccountAdmin).list_accounts()
     if args.json:
         for row in rows:
             fields = {"did": row.did, "handle": row.handle, "email": row.email}
@@ -100,7 +99,7 @@ def run_list(services: Services, args: argparse.Namespace) -> None:
 def _set_status(status: str) -> Handler:
     def run(services: Services, args: argparse.Namespace) -> None:
         did = _did(services, args.did)
-        _admin(services).set_status_by_operator(did, status)
+        _extra(services, "account_admin", AccountAdmin).set_status_by_operator(did, status)
         print(f"{did} {status}")
 
     return run
@@ -117,7 +116,7 @@ def run_invite(services: Services, args: argparse.Namespace) -> None:
 def run_rotate_key(services: Services, args: argparse.Namespace) -> None:
     """New signing key: PLC update, then the repo re-signed (`#identity` + commit)."""
     did = _did(services, args.did)
-    key = _identity(services).rotate_signing_key(did)
+    key = _extra(services, "identity", IdentityService).rotate_signing_key(did)
     print(json.dumps({"did": did, "signingKey": key}))
 
 
@@ -125,32 +124,22 @@ def run_revoke_credentials(services: Services, args: argparse.Namespace) -> None
     """Password, app passwords and sessions revoked until a password reset (as the
     `temp.revokeAccountCredentials` method)."""
     did = _did(services, args.did)
-    _admin_service(services).revoke_credentials(did)
+    _extra(services, "admin", AdminService).revoke_credentials(did)
     print(json.dumps({"did": did, "credentials": "revoked"}))
 
 
 def run_reserve_handle(services: Services, args: argparse.Namespace) -> None:
     """Keep a handle from sign-ups and handle updates (as `temp.addReservedHandle`)."""
-    handle = _reserved(services).reserve(args.handle)
+    handle = _extra(services, "reserved_handles", ReservedHandles).reserve(args.handle)
     print(json.dumps({"handle": handle, "reserved": True}))
 
 
 def run_release_handle(services: Services, args: argparse.Namespace) -> None:
     """Lift a reservation (no XRPC method does)."""
-    reserved = _reserved(services)
+    reserved = _extra(services, "reserved_handles", ReservedHandles)
     if not reserved.release(args.handle):
         raise IdentityRequestError(f"{args.handle} is not reserved", "HandleNotReserved")
     print(json.dumps({"handle": args.handle.strip().lower(), "reserved": False}))
-
-
-def _admin_service(services: Services) -> AdminService:
-    service: AdminService = services.extras["admin"]
-    return service
-
-
-def _reserved(services: Services) -> ReservedHandles:
-    reserved: ReservedHandles = services.extras["reserved_handles"]
-    return reserved
 
 
 def _runner(handler: Handler) -> Callable[[argparse.Namespace], int]:
