@@ -159,6 +159,17 @@ def _insert_reply(viewer: LocalViewer, view: dict[str, Any], post: LocalRecord) 
     ]}  # fmt: skip
 
 
+def _by_did(viewer: LocalViewer, uri: str) -> str:
+    """`uri` with the viewer's handle, if it names the account so, replaced by its DID."""
+    authority, _, rest = uri.removeprefix("at://").partition("/")
+    if authority.startswith("did:"):
+        return uri
+    account = viewer.views.get_account(viewer.did)
+    if account is None or account.handle != authority.lower():
+        return uri
+    return f"at://{viewer.did}/{rest}"
+
+
 MUNGES: dict[str, Munge] = {
     "app.bsky.feed.getTimeline": _timeline,
     "app.bsky.feed.getAuthorFeed": _author_feed,
@@ -201,14 +212,14 @@ class ReadAfterWrite:
     ) -> Munged | None:
         """A thread the AppView does not know yet, when its post is the requester's own
         newest: built here, with its parents from the AppView (`fetch`) when it has them."""
-        uri = self._by_did(requester, uri)
+        viewer = self.viewer_for(requester)
+        uri = _by_did(viewer, uri)
         if not uri.startswith(f"at://{requester}/{POST}/"):
             return None
         local = self.records.since(requester, rev)
         found = next((p for p in local.posts if p.uri == uri), None)
         if found is None:
             return None
-        viewer = self.viewer_for(requester)
         shown = viewer.post_view(found)
         if shown is None:
             return None
@@ -220,16 +231,6 @@ class ReadAfterWrite:
             if above is not None and isinstance(above.get("thread"), dict):
                 thread["parent"] = above["thread"]
         return Munged({"thread": thread}, local.lag_ms(self.now()))
-
-    def _by_did(self, requester: str, uri: str) -> str:
-        """`uri` with the requester's handle, if it names them so, replaced by their DID."""
-        authority, _, rest = uri.removeprefix("at://").partition("/")
-        if authority.startswith("did:"):
-            return uri
-        account = self.viewer_for(requester).views.get_account(requester)
-        if account is None or account.handle != authority.lower():
-            return uri
-        return f"at://{requester}/{rest}"
 
     def _valid(self, nsid: str, body: Any) -> bool:
         try:
