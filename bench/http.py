@@ -3,7 +3,10 @@
 quire is started as its own process (`quire serve`, fast password hashing) so client and
 server never share a GIL. With `--reference`, the reference PDS (`shared/reference-pds`,
 copied into a cache directory and installed there once) is started beside it and the same
-workloads run against it in the same run, then the ratios are printed.
+workloads run against it in the same run, then the ratios are printed. Both servers stay up
+for the whole run: the createRecord workloads run `--rounds` rounds with the servers taking
+turns within each round, and each figure is the median round's (every round's rate is
+printed too), so a slow minute of the machine falls on both sides instead of one.
 
 Workloads, each against a fresh account:
 - sequential: one client, `--requests` createRecord calls of an app.bsky.feed.post;
@@ -18,7 +21,8 @@ Workloads, each against a fresh account:
   fills its CAR cache, ADR 0009), of the best later one (warm: quire serves the cached CAR;
   the reference has no cache, so for it both are the same walk), and the server's peak RSS.
 
-Run: `.venv/bin/python -m bench.http [--reference] [--requests 2000] [--records 10000]`
+Run: `.venv/bin/python -m bench.http [--reference] [--requests 2000] [--records 10000]
+[--rounds 3]`
 """
 
 from __future__ import annotations
@@ -34,8 +38,8 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -367,18 +371,63 @@ def bench_get_repo(target: Target, records: int) -> tuple[float, float, float, f
         return rates[0], best, size / 1e6, _peak_rss_mb(target.pid)
 
 
-def run_all(target: Target, requests: int, records: int) -> dict[str, float]:
-    """Every workload against `target`; prints each figure as it is measured."""
-    name = target.name
-    sequential = bench_sequential(target, requests)
+ROUNDS = 3
+"""createRecord workloads run this many rounds, servers alternating within each round; the
+medians are reported. One quire round of 2,000 calls lasts about a second, and over a whole
+run the machine drifts: single rounds of the same code differed by 15-20%, and when all of
+quire's rounds ran before the reference's, the drift went into the ratio."""
+
+
+@dataclass
+class WriteRounds:
+    """Every round's createRecord results against one server."""
+
+    sequential: list[LoadResult] = field(default_factory=list)
+    concurrent: list[LoadResult] = field(default_factory=list)
+
+
+def write_rounds(targets: list[Target], requests: int, rounds: int) -> dict[str, WriteRounds]:
+    """Sequential and 8-client createRecord, `rounds` times, the servers taking turns."""
+    results = {target.name: WriteRounds() for target in targets}
+    for _ in range(rounds):
+        for target in targets:
+            results[target.name].sequential.append(bench_sequential(target, requests))
+            results[target.name].concurrent.append(bench_concurrent(target, requests))
+    return results
+
+
+def _median_round(results: list[LoadResult]) -> LoadResult:
+    """The round with the median rate (its latencies and CPU are reported with it)."""
+    ordered = sorted(results, key=lambda result: result.rate)
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def report_writes(name: str, rounds: WriteRounds) -> dict[str, float]:
+    """Print the median rounds of `name`'s createRecord workloads; their rates."""
+    print(
+        f"# {name} rounds: sequential {[round(r.rate) for r in rounds.sequential]}, "
+        f"concurrent{CONCURRENCY} {[round(r.rate) for r in rounds.concurrent]}",
+        flush=True,
+    )
+    sequential = _median_round(rounds.sequential)
     report(f"{name}_sequential_create", sequential.rate, "records/s")
     report(f"{name}_sequential_create_p50", sequential.p50_ms, "ms")
     report(f"{name}_sequential_create_p99", sequential.p99_ms, "ms")
     report(f"{name}_sequential_create_server_cpu", sequential.server_cpu_us, "us/request")
-    concurrent = bench_concurrent(target, requests)
+    concurrent = _median_round(rounds.concurrent)
     report(f"{name}_concurrent{CONCURRENCY}_create", concurrent.rate, "records/s")
     report(f"{name}_concurrent{CONCURRENCY}_create_p50", concurrent.p50_ms, "ms")
     report(f"{name}_concurrent{CONCURRENCY}_create_p99", concurrent.p99_ms, "ms")
+    return {
+        "sequential": sequential.rate,
+        "concurrent": concurrent.rate,
+        "create_cpu": sequential.server_cpu_us,
+    }
+
+
+def run_reads(target: Target, requests: int, records: int) -> dict[str, float]:
+    """getRecord and getRepo against `target`; prints each figure as it is measured."""
+    name = target.name
     reads = bench_get_record(target, requests)
     report(f"{name}_sequential_get_record", reads.rate, "records/s")
     report(f"{name}_sequential_get_record_p50", reads.p50_ms, "ms")
@@ -389,10 +438,7 @@ def run_all(target: Target, requests: int, records: int) -> dict[str, float]:
     report(f"{name}_get_repo_{records}_size", size_mb, "MB")
     report(f"{name}_get_repo_{records}_peak_rss", rss_mb, "MB")
     return {
-        "sequential": sequential.rate,
-        "concurrent": concurrent.rate,
         "get_record": reads.rate,
-        "create_cpu": sequential.server_cpu_us,
         "get_record_cpu": reads.server_cpu_us,
         "get_repo_first": cold,
         "get_repo": mb_per_s,
@@ -404,13 +450,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference", action="store_true", help="also run the reference PDS")
     parser.add_argument("--requests", type=int, default=2000, help="createRecord calls per run")
     parser.add_argument("--records", type=int, default=10_000, help="records in the getRepo repo")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="createRecord rounds")
     args = parser.parse_args(argv)
-    with quire_server() as quire:
-        ours = run_all(quire, args.requests, args.records)
+    with ExitStack() as servers:
+        targets = [servers.enter_context(quire_server())]
+        if args.reference:
+            targets.append(servers.enter_context(reference_server()))
+        writes = write_rounds(targets, args.requests, args.rounds)
+        figures = {}
+        for target in targets:
+            figures[target.name] = report_writes(target.name, writes[target.name])
+            figures[target.name] |= run_reads(target, args.requests, args.records)
     if not args.reference:
         return 0
-    with reference_server() as reference:
-        theirs = run_all(reference, args.requests, args.records)
+    ours, theirs = figures["quire"], figures["reference"]
     for key, label in (
         ("sequential", "sequential_create"),
         ("concurrent", f"concurrent{CONCURRENCY}_create"),

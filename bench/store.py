@@ -5,7 +5,8 @@ a bare INSERT loop (one transaction per row) of rows the size of a commit event,
 commit-shaped floor of `bench/_commit_floor.py` (exactly the rows a single-record commit
 writes, with quire's statements, into a block index as large as the live one, and no Python
 domain work). Sequential and group-commit rates are medians of three alternating rounds on
-fresh accounts.
+fresh accounts; replay rates (with worker processes, and in one process) are medians of three
+alternating rebuilds of the same log.
 
 Run: `.venv/bin/python -m bench.store [--postgres URL] [--commits N]`
 """
@@ -134,7 +135,8 @@ def replay_rate(
 
 
 ROUNDS = 3
-"""Sequential and group-commit rates are each the median of this many alternating rounds."""
+"""Sequential and group-commit rates, and both replay rates, are each the median of this many
+alternating rounds."""
 
 
 def run(name: str, store: Store, schema: str | None, commits: int, tmp: Path) -> None:
@@ -174,9 +176,14 @@ def run(name: str, store: Store, schema: str | None, commits: int, tmp: Path) ->
     # `quire replay` runs in a process of its own, where no checkpointer thread runs, so its
     # workers fork instead of spawning; the writes are over by now.
     store.stop_checkpointer()
-    rate, events = replay_rate(host, store, tmp)
-    report(f"{name}_replay", rate, "events/s")
-    report(f"{name}_replay_one_process", replay_rate(host, store, tmp, workers=1)[0], "events/s")
+    rates, one_process, events = [], [], 0
+    for _ in range(ROUNDS):  # the two variants alternate, as the write workloads do
+        rate, events = replay_rate(host, store, tmp)
+        rates.append(rate)
+        one_process.append(replay_rate(host, store, tmp, workers=1)[0])
+    print(f"# {name} replay rounds: {_rounded(rates)}, one process {_rounded(one_process)}")
+    report(f"{name}_replay", statistics.median(rates), "events/s")
+    report(f"{name}_replay_one_process", statistics.median(one_process), "events/s")
     report(f"{name}_replayed_events", events, "events")
     host.close()
 
