@@ -13,7 +13,7 @@ wrong kind of definition.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Final
 
 from domain.lexicon.catalog import LexiconCatalog
 from domain.lexicon.checks import Check, compile_field, compile_ref, record_check
@@ -30,8 +30,31 @@ from domain.lexicon.params import compile_params
 from domain.lexicon.refs import display_ref, qualify_ref
 from domain.syntax import is_valid_nsid, is_valid_record_key, is_valid_tid
 
+MAX_VALUE_DEPTH: Final = 256
+"""Containers a validated value may nest. The checks recurse once per level; run from source,
+Python's recursion limit stops them near 300 levels with a `RecursionError`, but compiled
+(ADR 0018) nothing would stop them before the C stack ends. Data-model values are at most
+129 deep (`dag_cbor.MAX_DEPTH`); only a raw JSON body can reach this."""
+
+
+def _too_deep(value: Any) -> bool:
+    """Does `value` nest more than `MAX_VALUE_DEPTH` lists and maps? (No recursion.)"""
+    if type(value) is not dict and type(value) is not list:
+        return False
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_VALUE_DEPTH:
+            return True
+        for child in item.values() if type(item) is dict else item:
+            if type(child) is dict or type(child) is list:
+                pending.append((child, depth + 1))
+    return False
+
 
 def _run(check: Callable[[Any], Any], root: str, value: Any) -> Any:
+    if _too_deep(value):
+        raise ValidationError("is nested too deeply", (root,))
     try:
         return check(value)
     except ValidationError as exc:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import ClassVar, Final, Protocol
+from typing import Final, Protocol
 
 from domain.crypto.keys import verify_signature
 from domain.data import dag_cbor
@@ -58,13 +58,26 @@ def _check_sig(sig: object) -> None:
         raise InvalidCommit("commit sig must be non-empty bytes")
 
 
+def _check_fields(fields: dict[str, object]) -> None:
+    """Check a decoded map's fields before they reach a constructor: compiled (ADR 0018), a
+    constructor refuses a value of the wrong type with a `TypeError` before `__post_init__`
+    could say which field is wrong."""
+    _check_did(fields["did"])
+    _check_link("data", fields["data"], nullable=False)
+    rev = fields.get("rev")
+    if rev is not None or fields["version"] == 3:
+        _check_rev(rev)
+    _check_link("prev", fields["prev"], nullable=True)
+    _check_sig(fields["sig"])
+
+
 def _require_map(value: object, fields: frozenset[str], label: str) -> dict[str, object]:
     if type(value) is not dict:
         raise InvalidCommit("commit is not a map")
     keys = value.keys()
     if keys != fields:
-        missing = sorted(fields - keys)
-        extra = sorted(str(key) for key in keys - fields)
+        missing = sorted(field for field in fields if field not in keys)
+        extra = sorted(str(key) for key in keys if key not in fields)
         raise InvalidCommit(f"{label} commit fields: missing {missing}, unexpected {extra}")
     return value
 
@@ -79,8 +92,6 @@ def _decode_map(data: bytes) -> object:
 @dataclass(frozen=True, slots=True)
 class UnsignedCommit:
     """The fields a v3 commit signs: everything but `sig`."""
-
-    version: ClassVar[int] = 3
 
     did: str
     data: CID
@@ -111,8 +122,6 @@ class UnsignedCommit:
 @dataclass(frozen=True, slots=True)
 class Commit:
     """A signed v3 commit; construction validates every field."""
-
-    version: ClassVar[int] = 3
 
     did: str
     data: CID
@@ -161,8 +170,9 @@ class Commit:
         version = fields["version"]
         if type(version) is not int or version != 3:
             raise InvalidCommit(f"unsupported commit version {version!r:.20}")
+        _check_fields(fields)
         return cls(
-            did=fields["did"],  # type: ignore[arg-type]  # checked in __post_init__
+            did=fields["did"],  # type: ignore[arg-type]  # checked above
             data=fields["data"],  # type: ignore[arg-type]
             rev=fields["rev"],  # type: ignore[arg-type]
             prev=fields["prev"],  # type: ignore[arg-type]
@@ -178,8 +188,6 @@ class Commit:
 @dataclass(frozen=True, slots=True)
 class LegacyCommit:
     """A v2 commit, read from old repositories only: `rev` may be absent, `prev` a link."""
-
-    version: ClassVar[int] = 2
 
     did: str
     data: CID
@@ -227,8 +235,9 @@ class LegacyCommit:
         version = fields["version"]
         if type(version) is not int or version != 2:
             raise InvalidCommit(f"not a v2 commit: version {version!r:.20}")
+        _check_fields(fields)
         return cls(
-            did=fields["did"],  # type: ignore[arg-type]  # checked in __post_init__
+            did=fields["did"],  # type: ignore[arg-type]  # checked above
             data=fields["data"],  # type: ignore[arg-type]
             prev=fields["prev"],  # type: ignore[arg-type]
             sig=fields["sig"],  # type: ignore[arg-type]

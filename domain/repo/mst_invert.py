@@ -65,8 +65,8 @@ def _invert(root: CID, ops: Sequence[RepoOp], blocks: BlockReader) -> CID:
         raise InvertError(
             f"the commit's blocks lack a node needed to invert it: {exc.cid}"
         ) from exc
-    except (InvalidMstNode, InvalidMstKey) as exc:
-        raise InvertError(f"invalid tree or path in commit: {exc}") from exc
+    except (InvalidMstNode, InvalidMstKey) as invalid:
+        raise InvertError(f"invalid tree or path in commit: {invalid}") from invalid
 
 
 def _undo(tree: Mst, op: RepoOp) -> Mst:

@@ -35,7 +35,7 @@ def is_valid_key(key: bytes) -> bool:
     return len(key) <= MAX_KEY_BYTES and KEY_PATTERN.fullmatch(key) is not None
 
 
-def key_bytes(key: str | bytes) -> bytes:
+def key_bytes(key: object) -> bytes:
     """Validate a key given as text or bytes and return its bytes (raises `InvalidMstKey`)."""
     if type(key) is str:
         if not key.isascii():

@@ -46,8 +46,8 @@ def verify_record_proof(
         raise InvalidRecordProof("the proof CAR lacks its commit")
     try:
         commit = Commit.decode(data)
-    except (RepoError, DataModelError) as exc:
-        raise InvalidRecordProof(f"invalid commit in proof: {exc}") from exc
+    except (RepoError, DataModelError) as bad_commit:
+        raise InvalidRecordProof(f"invalid commit in proof: {bad_commit}") from bad_commit
     if commit.did != did:
         raise InvalidRecordProof(f"the proof's commit is for {commit.did}, not {did}")
     if not verify_commit(commit, did_key):
@@ -55,8 +55,10 @@ def verify_record_proof(
     path = f"{collection}/{rkey}"
     try:
         cid = Mst.load(blocks, commit.data).get(path)
-    except (MissingBlock, RepoError) as exc:
-        raise InvalidRecordProof(f"the proof's tree does not reach {path}: {exc}") from exc
+    except (MissingBlock, RepoError) as unreachable:
+        raise InvalidRecordProof(
+            f"the proof's tree does not reach {path}: {unreachable}"
+        ) from unreachable
     if cid is None:
         raise RecordNotFound(f"the proof shows no record at {path}")
     record = blocks.get_block(cid)
@@ -64,6 +66,8 @@ def verify_record_proof(
         raise InvalidRecordProof(f"the proof lacks the record block of {path}")
     try:
         value = dag_cbor.decode(record)
-    except DataModelError as exc:
-        raise InvalidRecordProof(f"the record of {path} is not DAG-CBOR: {exc}") from exc
+    except DataModelError as bad_record:
+        raise InvalidRecordProof(
+            f"the record of {path} is not DAG-CBOR: {bad_record}"
+        ) from bad_record
     return ProvenRecord(commit, cid, value)

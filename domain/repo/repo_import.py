@@ -48,8 +48,8 @@ def build_import(
             carried.set(value, blocks.require(value))
     except MissingBlock as exc:
         raise InvalidCar(f"the CAR lacks a block its tree needs: {exc.cid}") from exc
-    except InvalidMstNode as exc:
-        raise InvalidCar(f"invalid MST node in CAR: {exc}") from exc
+    except InvalidMstNode as invalid:
+        raise InvalidCar(f"invalid MST node in CAR: {invalid}") from invalid
     diff = mst_diff(Mst.load(nodes, head.data), new_tree)
     ops = [RepoOp("create", c.key, c.cid) for c in diff.creates]
     ops += [RepoOp("update", u.key, u.cid, u.prev) for u in diff.updates]

@@ -22,6 +22,7 @@ from domain.lexicon import (
     validate_record_key,
     validate_value,
 )
+from domain.lexicon.validate import MAX_VALUE_DEPTH
 
 POST = "app.bsky.feed.post"
 URI = "at://did:plc:ewvi7nxzyoun6zhxrhs64oiz/app.bsky.feed.post/3kq2w3l4s5d2x"
@@ -314,3 +315,27 @@ def test_recursive_schemas_validate_and_overly_deep_values_fail_cleanly() -> Non
         tree = {"child": tree}
     with pytest.raises(ValidationError, match="nested too deeply"):
         validate_value(catalog, "com.example.tree", tree)
+
+
+def test_nesting_is_bounded_at_the_same_depth_compiled_or_not() -> None:
+    """The bound is the validator's own (ADR 0018), not Python's recursion limit: a value of
+    `MAX_VALUE_DEPTH` nested containers is checked, one more is refused, in both builds."""
+    catalog = LexiconCatalog(
+        [
+            {
+                "lexicon": 1,
+                "id": "com.example.box",
+                "defs": {"main": {"type": "object", "properties": {"v": {"type": "unknown"}}}},
+            }
+        ]
+    )
+
+    def nested(depth: int) -> dict[str, Any]:
+        inner: Any = {}
+        for _ in range(depth - 3):  # the two maps around the lists, and the one inside
+            inner = [inner]
+        return {"v": {"x": inner}}
+
+    assert validate_value(catalog, "com.example.box", nested(MAX_VALUE_DEPTH))
+    with pytest.raises(ValidationError, match="nested too deeply"):
+        validate_value(catalog, "com.example.box", nested(MAX_VALUE_DEPTH + 1))
