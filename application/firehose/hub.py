@@ -103,8 +103,17 @@ class FirehoseHub:
     def notify(self) -> None:
         """Wake the tail; safe from any thread (the writer calls it after each save).
 
-        Coalesced: while a wake-up is pending, further calls cost nothing.
+        Coalesced: while a wake-up is pending, further calls cost nothing. With no live
+        subscription there is nothing to wake the tail for: the position is marked behind, as
+        `catch_up` would, without a wake-up of the loop per save (1.4% of the loop's samples
+        under 8 writing clients, none subscribed). `join` wakes it when one goes live; the
+        second look at `_live` closes the race with a `join` on another thread, which either
+        is seen here or sees `_behind` set.
         """
+        if not self._live:
+            self._behind = True
+            if not self._live:
+                return
         loop, wake = self._loop, self._wake
         if self._signalled or loop is None or wake is None or loop.is_closed():
             return

@@ -469,6 +469,33 @@ def test_an_idle_hub_reads_nothing_and_still_starts_new_subscribers_at_the_end()
     assert got == [4]  # not 1..3, which were recorded before subscribing
 
 
+def test_an_idle_hub_is_not_woken_per_commit_and_a_backfill_joining_it_misses_nothing() -> None:
+    view = FakeSeqView()
+    view.append(1, RECENT)
+
+    async def scenario() -> tuple[list[bool], list[int]]:
+        hub = hub_over(view)
+        await hub.start()
+        woken = []
+        for seq in (2, 3):
+            view.append(seq, RECENT)
+            hub.notify()
+            woken.append(hub._signalled)  # a wake-up of the tail was scheduled
+        subscription = await hub.subscribe(1)
+        got = seqs(await subscription.next_batch())  # backfill, then joins the live set
+        parked = asyncio.create_task(subscription.next_batch())
+        await asyncio.sleep(0)
+        view.append(4, RECENT)
+        hub.notify()
+        got += seqs(await asyncio.wait_for(parked, 5))
+        await hub.stop()
+        return woken, got
+
+    woken, got = run(scenario())
+    assert woken == [False, False]  # nobody live: no wake-up of the loop per save
+    assert got == [2, 3, 4]
+
+
 def test_a_backfill_joining_an_idle_hub_gets_what_the_tail_skipped() -> None:
     view = FakeSeqView()
     view.append(1, RECENT)
