@@ -60,20 +60,20 @@ def fresh_binaries(build_dir: Path) -> dict[str, Path] | None:
         manifest = json.loads((build_dir / MANIFEST).read_text())
     except (OSError, ValueError):
         return None
-    if manifest.get("cache_tag") != sys.implementation.cache_tag:
+    if type(manifest) is not dict or manifest.get("cache_tag") != sys.implementation.cache_tag:
         return None
     if manifest.get("source_root") != str(DOMAIN):
         return None
     binaries: dict[str, Path] = {}
-    for name, entry in manifest.get("modules", {}).items():
-        source = DOMAIN / entry["source"]
-        binary = build_dir / entry["binary"]
-        try:
+    try:
+        for name, entry in manifest["modules"].items():
+            source = DOMAIN / entry["source"]
+            binary = build_dir / entry["binary"]
             if source_digest(source) != entry["sha256"] or not binary.is_file():
                 return None
-        except OSError:
-            return None
-        binaries[name] = binary
+            binaries[name] = binary
+    except (OSError, KeyError, TypeError, AttributeError):  # a damaged manifest: no build
+        return None
     return binaries or None
 
 

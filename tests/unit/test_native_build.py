@@ -81,6 +81,23 @@ def test_a_missing_binary_or_manifest_means_no_build(tmp_path: Path) -> None:
     assert fresh_binaries(build) is None
 
 
+@pytest.mark.parametrize(
+    "manifest",
+    ["[]", "{", json.dumps({"cache_tag": sys.implementation.cache_tag}), '{"modules": 3}'],
+)
+def test_a_damaged_manifest_means_no_build(tmp_path: Path, manifest: str) -> None:
+    (tmp_path / native_build.MANIFEST).write_text(manifest)
+    assert fresh_binaries(tmp_path) is None
+
+
+def test_a_manifest_entry_missing_a_field_means_no_build(tmp_path: Path) -> None:
+    build = _build(tmp_path, {"domain.data.cid": "data/cid.py"})
+    manifest = json.loads((build / native_build.MANIFEST).read_text())
+    del manifest["modules"]["domain.data.cid"]["sha256"]
+    (build / native_build.MANIFEST).write_text(json.dumps(manifest))
+    assert fresh_binaries(build) is None
+
+
 @pytest.mark.skipif(os.environ.get("CI") != "true", reason="a developer may not have built it")
 def test_under_ci_the_run_is_the_kind_it_claims() -> None:
     modules = (domain.data.dag_cbor, domain.repo.mst)
