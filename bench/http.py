@@ -373,9 +373,10 @@ def bench_get_repo(target: Target, records: int) -> tuple[float, float, float, f
 
 ROUNDS = 3
 """createRecord workloads run this many rounds, servers alternating within each round; the
-medians are reported. One quire round of 2,000 calls lasts about a second, and over a whole
-run the machine drifts: single rounds of the same code differed by 15-20%, and when all of
-quire's rounds ran before the reference's, the drift went into the ratio."""
+medians are reported. One quire round of 2,000 calls lasts about a second, and the machine
+drifts within minutes: single rounds of the same code differed by 15-20% (sequential quire
+872-1,341/s in one session), so no single round decides a figure, and alternating puts both
+servers in the same minutes rather than one after the other."""
 
 
 @dataclass
