@@ -10,7 +10,6 @@ Run: `.venv/bin/python tools/build_native.py [--out DIR]`
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -48,9 +47,13 @@ def _module_name(source: Path) -> str:
 
 
 def _digest(path: Path) -> str:
-    """As `domain.native_build.source_digest` (not imported: importing `domain` installs the
-    previous build)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """The loader's own digest, so the manifest and the check cannot disagree. `domain` is
+    imported from source: the build being replaced must not load into this process."""
+    os.environ["QUIRE_PURE"] = "1"
+    sys.path.insert(0, str(ROOT))
+    from domain.native_build import source_digest
+
+    return source_digest(path)
 
 
 def build(out: Path) -> int:
