@@ -112,15 +112,24 @@ def project_ranges(
     workers: int,
     open_shard: Callable[[], ViewShard],
 ) -> Iterator[tuple[int, ViewBatch]]:
-    """As `project_pages` with workers, but each worker reads its own seq ranges with `log`.
+    """As `project_pages`, but the events are read by seq range with `log`.
 
-    The calling process then neither reads nor pickles the events: with two workers it spent
-    a third of its time doing so, on the core the workers project on.
+    With workers, each reads its own ranges: the calling process then neither reads nor
+    pickles the events (with two workers it spent a third of its time doing so, on the core
+    the workers project on). In one process the ranges are read here: `log` reads plain rows
+    in binary, where eventsourcing's notifications cost 14% of a one-process replay (a
+    Postgres log of 6,108 events: 18,300 -> 20,900 events/s, alternated).
     """
+    ranges = [(start, min(start + RANGE, last_seq)) for start in range(0, last_seq, RANGE)]
+    if workers <= 1:
+        for after, upto in ranges:
+            rows = log(after, upto)
+            yield len(rows), project_rows(mapper, rows)
+        return
 
     def tasks(pool: ProcessPoolExecutor) -> Iterator[Future[tuple[int, ViewBatch]]]:
-        for start in range(0, last_seq, RANGE):
-            yield pool.submit(_project_range_in_worker, log, start, min(start + RANGE, last_seq))
+        for after, upto in ranges:
+            yield pool.submit(_project_range_in_worker, log, after, upto)
 
     yield from _in_order(mapper, workers, open_shard, tasks)
 

@@ -61,7 +61,8 @@ def replay(
 
     Projection runs in `workers` processes (default: one per core) when the log is longer
     than a few pages; batches are still written strictly in seq order. Given `log`, the
-    workers read their own seq ranges with it instead of being sent the events.
+    events are read by seq range with it (by each worker for its own ranges), not as
+    eventsourcing notifications.
     """
     count = 0
     started = time.perf_counter()
@@ -69,7 +70,7 @@ def replay(
     if workers is None:
         threshold = _PARALLEL_FROM if can_fork() else _PARALLEL_SPAWNED_FROM
         workers = default_workers() if last_seq > threshold else 1
-    if workers > 1 and log is not None:
+    if log is not None:
         batches = project_ranges(app.mapper, log, last_seq, workers, sink.shard_opener())
     else:
         batches = project_pages(app.mapper, iter_notifications(app), workers, sink.shard_opener())

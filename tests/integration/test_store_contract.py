@@ -223,8 +223,8 @@ def test_dids_with_a_collection_are_the_active_holders_paged_by_did(
 
 @pytest.mark.parametrize(
     ("workers", "own_reads"),
-    [(1, False), (2, False), (2, True)],
-    ids=["in-process", "two-workers", "two-workers-reading-the-log"],
+    [(1, False), (1, True), (2, False), (2, True)],
+    ids=["in-process", "in-process-reading-the-log", "two-workers", "two-workers-reading-the-log"],
 )
 def test_replay_rebuilds_every_view_identically(
     backend: Backend,
@@ -254,7 +254,7 @@ def test_replay_rebuilds_every_view_identically(
     assert views.get_blob_takedown(did, BLOB) == "case-4"
     scratch = ScratchViewStore(tmp_path / "scratch.sqlite")
     try:
-        if own_reads:  # small ranges, so the log spans several and each worker reads some
+        if own_reads:  # small ranges, so the log spans several (and each worker reads some)
             monkeypatch.setattr(parallel_projection, "RANGE", 3)
         log = backend.store.log_pages(host.recorder.events_table_name) if own_reads else None
         report = replay(
