@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, update
@@ -256,7 +257,10 @@ def test_replay_rebuilds_every_view_identically(
     try:
         if own_reads:  # small ranges, so the log spans several (and each worker reads some)
             monkeypatch.setattr(parallel_projection, "RANGE", 3)
-        log = backend.store.log_pages(host.recorder.events_table_name) if own_reads else None
+        log: Any = backend.store.log_pages(host.recorder.events_table_name) if own_reads else None
+        read: list[int] = []  # the seqs the reader handed back, when it runs in this process
+        if own_reads and workers == 1:
+            log = _recording(log, read)
         report = replay(
             host,
             scratch,
@@ -270,8 +274,22 @@ def test_replay_rebuilds_every_view_identically(
     assert not list(tmp_path.glob("scratch*")), "the scratch file and its lock file are removed"
     assert report.ok, (report.live, report.rebuilt)
     assert report.events == backend.store.views.max_seq() or report.events > 0
+    if own_reads and workers == 1:  # every event came through the reader, not notifications
+        assert len(read) == report.events and read == sorted(read)
+        assert read[-1] == host.recorder.max_notification_id()
     assert report.live["record_takedowns"].endswith("(1 rows)")
     assert report.live["blob_takedowns"].endswith("(1 rows)")
+
+
+def _recording(log: Any, seqs: list[int]) -> Callable[[int, int], list[Any]]:
+    """`log`, noting the seq of every row it returns in `seqs`."""
+
+    def read(after: int, upto: int) -> list[Any]:
+        rows: list[Any] = log(after, upto)
+        seqs.extend(row[0] for row in rows)
+        return rows
+
+    return read
 
 
 def test_takedowns_move_no_seq_and_replay_catches_a_takedown_view_edited_outside_the_log(
